@@ -1,0 +1,1 @@
+"""Classbook: runs a children's activity business (classes, enrollment, billing, portal)."""

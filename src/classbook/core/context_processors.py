@@ -1,0 +1,2 @@
+def tenancy(request):
+    return {"account": getattr(request, "account", None)}

@@ -1,0 +1,26 @@
+"""Template helpers available in every template (registered as a builtin)."""
+
+from django import template
+
+from classbook.core.urls import account_reverse
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def aurl(context, name: str, **kwargs) -> str:
+    """``{% aurl 'office:dashboard' %}``: a URL inside the account being served."""
+    return account_reverse(name, account=context["request"].account, **kwargs)
+
+
+@register.filter
+def bs(field):
+    """Render a bound field's widget with Bootstrap classes and its error state."""
+    kind = field.widget_type
+    css = {"checkbox": "form-check-input", "select": "form-select"}.get(kind, "form-control")
+    attrs = {"class": css}
+    if field.errors:
+        attrs["class"] += " is-invalid"
+        attrs["aria-invalid"] = "true"
+        attrs["aria-describedby"] = f"{field.auto_id}-error"
+    return field.as_widget(attrs=attrs)

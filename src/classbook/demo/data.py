@@ -1,0 +1,105 @@
+"""The demo account, "Sunrise Gymnastics" (slug ``sunrise``), built deterministically.
+
+Later apps extend ``load_demo_data`` with families, classes and ledgers. Every login gets
+the fixed password below so the demo's printed logins keep working across restarts.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from classbook.accounts.models import Account, User
+from classbook.accounts.services import (
+    account_create,
+    location_save,
+    operator_create,
+    staff_user_create,
+)
+from classbook.core.tenancy import activate_account
+
+DEMO_SLUG = "sunrise"
+DEMO_PASSWORD = "Sunrise-Demo-2026"
+OPERATOR_USERNAME = "operator"
+OPERATOR_PASSWORD = "Platform-Demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    where: str
+    username: str
+    password: str
+    who: str
+
+
+STAFF = [
+    # username, first, last, title
+    ("manager", "Marcus", "Lee", "Gym manager"),
+    ("frontdesk", "Priya", "Shah", "Front desk"),
+    ("coach", "Sam", "Rivera", "Instructor"),
+]
+
+LOCATIONS = [
+    dict(
+        name="Riverside",
+        address_line1="1200 River Rd",
+        city="Austin",
+        region="TX",
+        postal_code="78701",
+        phone="(512) 555-0142",
+    ),
+    dict(
+        name="Northgate",
+        address_line1="88 Northgate Blvd, Suite 4",
+        city="Austin",
+        region="TX",
+        postal_code="78758",
+        phone="(512) 555-0187",
+    ),
+]
+
+
+def demo_logins() -> list[DemoLogin]:
+    office = f"/{DEMO_SLUG}/office/"
+    return [
+        DemoLogin(office, "owner", DEMO_PASSWORD, "Dana Morgan, owner"),
+        *[
+            DemoLogin(office, u, DEMO_PASSWORD, f"{f} {last}, {t.lower()}")
+            for u, f, last, t in STAFF
+        ],
+        DemoLogin("/platform/", OPERATOR_USERNAME, OPERATOR_PASSWORD, "platform operator"),
+    ]
+
+
+@transaction.atomic
+def load_demo_data() -> bool:
+    """Create the demo account unless it exists; returns True when it was created."""
+    if Account.objects.filter(slug=DEMO_SLUG).exists():
+        return False
+    created = account_create(
+        slug=DEMO_SLUG,
+        name="Sunrise Gymnastics",
+        owner_email="dana@sunrise-gym.example",
+        owner_username="owner",
+        owner_password=DEMO_PASSWORD,
+        timezone="America/Chicago",
+    )
+    with activate_account(created.account):
+        owner = created.owner
+        owner.first_name, owner.last_name = "Dana", "Morgan"
+        owner.save(update_fields=["first_name", "last_name"])
+        for fields in LOCATIONS:
+            location_save(timezone="America/Chicago", **fields)
+        for username, first, last, title in STAFF:
+            staff_user_create(
+                username=username,
+                email=f"{username}@sunrise-gym.example",
+                password=DEMO_PASSWORD,
+                first_name=first,
+                last_name=last,
+                title=title,
+            )
+    if not User.objects.filter(username=OPERATOR_USERNAME).exists():  # operators: no account
+        operator_create(
+            username=OPERATOR_USERNAME, email="ops@classbook.example", password=OPERATOR_PASSWORD
+        )
+    return True

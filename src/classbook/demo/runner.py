@@ -1,0 +1,160 @@
+"""``classbook demo``: migrate, load the demo account, run web + worker + gateway sandbox.
+
+All servers listen on 127.0.0.1. Ctrl-C (or SIGTERM) stops every process started here.
+The SQLite database in var/ is kept between runs; ``--reset`` starts over.
+"""
+
+import argparse
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+GATEWAY_PORT_DEFAULT = 8420
+
+
+def _spawn(name: str, argv: list[str], env: dict, log_dir: Path) -> subprocess.Popen:
+    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
+    return subprocess.Popen(
+        argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _wait_http(url: str, timeout: float, accept_statuses=(200,)) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status in accept_statuses:
+                    return True
+        except urllib.error.HTTPError as exc:
+            if exc.code in accept_statuses:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.3)
+    return False
+
+
+def _stop(processes: dict[str, subprocess.Popen]) -> None:
+    for proc in processes.values():
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in processes.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def run_demo(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="classbook demo")
+    parser.add_argument("--reset", action="store_true", help="delete the demo database first")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--gateway-port", type=int, default=GATEWAY_PORT_DEFAULT)
+    args = parser.parse_args(argv)
+
+    env = dict(os.environ)
+    env.setdefault("CLASSBOOK_DEBUG", "1")
+    env.setdefault("CLASSBOOK_HOUSEKEEPING_SECONDS", "30")
+    gateway_url = f"http://127.0.0.1:{args.gateway_port}"
+    env["CLASSBOOK_GATEWAY_SANDBOX_URL"] = gateway_url
+    os.environ.update(env)
+    from django.conf import settings
+
+    from classbook.cli import load_settings
+
+    load_settings()
+    import django
+
+    django.setup()
+
+    var_dir = Path(settings.VAR_DIR)
+    log_dir = var_dir / "log"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    if args.reset:
+        database = Path(settings.DATABASES["default"]["NAME"])
+        for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+            path.unlink(missing_ok=True)
+        print("demo: database reset")
+
+    classbook = [sys.executable, "-m", "classbook.cli"]
+    for step in (["migrate", "--no-input", "-v", "0"], ["loaddemo"]):
+        result = subprocess.run([*classbook, *step], env=env)
+        if result.returncode != 0:
+            print(f"demo: `classbook {' '.join(step)}` failed", file=sys.stderr)
+            return result.returncode
+
+    processes: dict[str, subprocess.Popen] = {}
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        sandbox = [
+            sys.executable,
+            "-m",
+            "classbook.payments.sandbox",
+            "--port",
+            str(args.gateway_port),
+        ]
+        if args.reset:
+            sandbox.append("--from-scratch")
+        processes["gateway"] = _spawn("gateway", sandbox, env, log_dir)
+        processes["worker"] = _spawn("worker", [*classbook, "worker"], env, log_dir)
+        processes["web"] = _spawn(
+            "web", [*classbook, "serve", "--bind", f"127.0.0.1:{args.port}"], env, log_dir
+        )
+        base = f"http://127.0.0.1:{args.port}"
+        if not _wait_http(f"{base}/healthz", 30, accept_statuses=(200, 503)):
+            print(f"demo: the web server did not start; see {log_dir / 'web.log'}", file=sys.stderr)
+            return 1
+        if not _wait_http(f"{gateway_url}/js.stripe.com/v3/", 15):
+            print(
+                f"demo: the gateway sandbox did not start; see {log_dir / 'gateway.log'}",
+                file=sys.stderr,
+            )
+            return 1
+        _print_banner(base, gateway_url, log_dir)
+        while not stopping:
+            for name, proc in processes.items():
+                if proc.poll() is not None:
+                    print(
+                        f"demo: {name} exited ({proc.returncode}); see {log_dir / (name + '.log')}",
+                        file=sys.stderr,
+                    )
+                    return 1
+            time.sleep(0.5)
+        print("\ndemo: stopping…")
+        return 0
+    finally:
+        _stop(processes)
+
+
+def _print_banner(base: str, gateway_url: str, log_dir: Path) -> None:
+    from classbook.demo.data import DEMO_SLUG, demo_logins
+
+    print(f"""
+Classbook demo is running — press Ctrl-C to stop everything.
+
+  Office (staff):    {base}/{DEMO_SLUG}/office/
+  Portal (parents):  {base}/{DEMO_SLUG}/portal/
+  Platform console:  {base}/platform/
+  Health:            {base}/healthz
+  Gateway sandbox:   {gateway_url}  (localstripe)
+  Logs:              {log_dir}/
+
+  Logins:""")
+    for login in demo_logins():
+        print(f"    {login.where:<18} {login.username:<10} {login.password:<20} {login.who}")
+    print(flush=True)

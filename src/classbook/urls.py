@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from classbook.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("platform/", include("classbook.platform.urls")),
+    path("<slug:account_slug>/office/", include("classbook.office.urls")),
+    path("<slug:account_slug>/portal/", include("classbook.portal.urls")),
+    path("<slug:account_slug>/", include("classbook.portal.root_urls")),
+]

@@ -1,0 +1,117 @@
+"""Shared fixtures: two accounts and the three people of every page test.
+
+alice — staff of account A (permitted), bob — staff of account A (a second person; issue
+#3 gives him fewer rights), charlie — staff of account B (another business).
+
+On PostgreSQL the test database is created and migrated as the owner role, and the tests
+then run as the app role, so row-level security binds every test as it binds production.
+"""
+
+import pytest
+from django.conf import settings
+from django.db import connections
+
+from classbook.accounts.models import Account, Location, User
+from classbook.accounts.services import account_create, location_save, staff_user_create
+from classbook.core.dbroles import use_credentials
+from classbook.core.tenancy import activate_account
+
+PASSWORD = "Correct-Horse-42"
+
+_app_credentials: dict = {}
+
+
+def is_postgres() -> bool:
+    return connections["default"].vendor == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings):
+    if settings.CLASSBOOK_DATABASE_OWNER:
+        _app_credentials.update(use_credentials("default", settings.CLASSBOOK_DATABASE_OWNER))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    if _app_credentials:
+        use_credentials("default", _app_credentials)
+    yield
+    if _app_credentials:
+        with django_db_blocker.unblock():
+            use_credentials("default", settings.CLASSBOOK_DATABASE_OWNER)
+
+
+def make_account(slug: str, name: str) -> Account:
+    created = account_create(
+        slug=slug,
+        name=name,
+        owner_email=f"owner@{slug}.example",
+        owner_username="owner",
+        owner_password=PASSWORD,
+        timezone="America/Chicago",
+    )
+    with activate_account(created.account):
+        location_save(name=f"{name} Main", city="Austin", phone="(512) 555-0100")
+    return created.account
+
+
+@pytest.fixture
+def account_a(db) -> Account:
+    return make_account("alpha", "Alpha Gym")
+
+
+@pytest.fixture
+def account_b(db) -> Account:
+    return make_account("bravo", "Bravo Swim")
+
+
+def make_staff(account: Account, username: str, **extra) -> User:
+    with activate_account(account):
+        return staff_user_create(
+            username=username,
+            email=f"{username}@{account.slug}.example",
+            password=PASSWORD,
+            first_name=username.title(),
+            **extra,
+        )
+
+
+@pytest.fixture
+def alice(account_a) -> User:
+    return make_staff(account_a, "alice")
+
+
+@pytest.fixture
+def bob(account_a) -> User:
+    return make_staff(account_a, "bob")
+
+
+@pytest.fixture
+def charlie(account_b) -> User:
+    return make_staff(account_b, "charlie")
+
+
+@pytest.fixture
+def location_a(account_a) -> Location:
+    with activate_account(account_a):
+        return Location.objects.get()
+
+
+@pytest.fixture
+def location_b(account_b) -> Location:
+    with activate_account(account_b):
+        return Location.objects.get()
+
+
+def office_login(client, account: Account, username: str) -> None:
+    response = client.post(
+        f"/{account.slug}/office/login/", {"username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.content.decode()[:500]
+
+
+def pytest_sessionstart(session):
+    import os
+
+    if os.environ.get("CLASSBOOK_TEST_REQUIRE_POSTGRES") == "1" and not is_postgres():
+        pytest.exit("CLASSBOOK_TEST_REQUIRE_POSTGRES=1 but the database is not PostgreSQL", 2)
