@@ -12,9 +12,11 @@ from django.conf import settings
 from django.db import connections
 
 from classbook.accounts.models import Account, Location, User
-from classbook.accounts.services import account_create, location_save, staff_user_create
+from classbook.accounts.services import account_create, location_save
 from classbook.core.dbroles import use_credentials
 from classbook.core.tenancy import activate_account
+from classbook.staff.models import UserGroup
+from classbook.staff.services import staff_create
 
 PASSWORD = "Correct-Horse-42"
 
@@ -65,30 +67,35 @@ def account_b(db) -> Account:
     return make_account("bravo", "Bravo Swim")
 
 
-def make_staff(account: Account, username: str, **extra) -> User:
+def make_staff(account: Account, username: str, *, groups: tuple[str, ...] = (), **extra) -> User:
     with activate_account(account):
-        return staff_user_create(
+        group_ids = [UserGroup.objects.get(name=name).pk for name in groups]
+        return staff_create(
             username=username,
             email=f"{username}@{account.slug}.example",
             password=PASSWORD,
             first_name=username.title(),
+            group_ids=group_ids,
             **extra,
         )
 
 
 @pytest.fixture
 def alice(account_a) -> User:
-    return make_staff(account_a, "alice")
+    """Account A, Owner group: every permission."""
+    return make_staff(account_a, "alice", groups=("Owner",))
 
 
 @pytest.fixture
 def bob(account_a) -> User:
-    return make_staff(account_a, "bob")
+    """Account A, Instructor group only: lacks most permissions."""
+    return make_staff(account_a, "bob", groups=("Instructor",))
 
 
 @pytest.fixture
 def charlie(account_b) -> User:
-    return make_staff(account_b, "charlie")
+    """Account B, Owner group: everything there, nothing in account A."""
+    return make_staff(account_b, "charlie", groups=("Owner",))
 
 
 @pytest.fixture

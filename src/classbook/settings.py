@@ -4,6 +4,7 @@ Every variable is documented in README.md ("Configuration"). A bad value stops s
 with one line naming the variable (see ``classbook.core.config``).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 from classbook.core.config import (
@@ -61,8 +62,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "classbook.core",
     "classbook.accounts",
+    "classbook.audit",
+    "classbook.staff",
     "classbook.office",
     "classbook.portal",
     "classbook.platform",
@@ -77,10 +83,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "classbook.core.middleware.AccountMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "classbook.urls"
@@ -106,7 +114,19 @@ TEMPLATES = [
 
 # --- auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["classbook.accounts.auth.AccountUserBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses locked-out log-ins first
+    "classbook.accounts.auth.AccountUserBackend",
+]
+# Lock a login (per account, username and address) after repeated failures.
+AXES_FAILURE_LIMIT = env_int("CLASSBOOK_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CLASSBOOK_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "classbook.staff.security.axes_username"
+AXES_LOCKOUT_CALLABLE = "classbook.staff.security.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # invitation and reset links
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -121,6 +141,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "classbook.staff.passwords.NotReusedValidator"},
 ]
 SESSION_COOKIE_AGE = env_int("CLASSBOOK_SESSION_IDLE_SECONDS", 8 * 3600)
 SESSION_SAVE_EVERY_REQUEST = True  # the cookie age is an inactivity timeout

@@ -6,6 +6,8 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz, name="healthz"),
     path("platform/", include("classbook.platform.urls")),
+    path("<slug:account_slug>/office/staff/", include("classbook.staff.urls")),
+    path("<slug:account_slug>/office/audit/", include("classbook.audit.urls")),
     path("<slug:account_slug>/office/", include("classbook.office.urls")),
     path("<slug:account_slug>/portal/", include("classbook.portal.urls")),
     path("<slug:account_slug>/", include("classbook.portal.root_urls")),

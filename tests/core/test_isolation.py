@@ -40,8 +40,12 @@ def test_orm_cannot_read_change_or_delete_other_accounts_rows(
     with activate_account(account_a):
         assert not model.objects.filter(pk=theirs.pk).exists()
         assert all(row.account_id == account_a.pk for row in model.objects.all())
-        assert model.objects.filter(pk=theirs.pk).update(account_id=account_a.pk) == 0
-        assert model.objects.filter(pk=theirs.pk).delete()[0] == 0
+        if getattr(model, "classbook_append_only", False):
+            with pytest.raises(TypeError, match="append-only"):
+                model.objects.filter(pk=theirs.pk).update(account_id=account_a.pk)
+        else:
+            assert model.objects.filter(pk=theirs.pk).update(account_id=account_a.pk) == 0
+            assert model.objects.filter(pk=theirs.pk).delete()[0] == 0
     with activate_account(account_b):
         assert model.objects.filter(pk=theirs.pk).exists()
 

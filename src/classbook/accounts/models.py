@@ -158,6 +158,7 @@ class User(AbstractBaseUser):
     title = models.CharField("job title", max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
     must_change_password = models.BooleanField(default=False)
+    password_history = models.JSONField(default=list, blank=True, editable=False)
     date_joined = models.DateTimeField(default=django_timezone.now)
 
     USERNAME_FIELD = "username"

@@ -1,4 +1,4 @@
-"""Writes for accounts, locations and the people who log in."""
+"""Writes for accounts and locations (staff logins are in classbook.staff.services)."""
 
 import secrets
 from dataclasses import dataclass
@@ -7,8 +7,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from classbook.accounts.models import Account, Location, User
+from classbook.audit.actions import register_action
+from classbook.audit.services import changes_between, created_fields, log_action, snapshot
 from classbook.core.errors import ValidationFailed
 from classbook.core.tenancy import activate_account, require_account
+
+ACCOUNT_CREATED = register_action("account.created", "Business account created")
+LOCATION_CREATED = register_action("location.created", "Location added")
+LOCATION_UPDATED = register_action("location.updated", "Location changed")
 
 
 def _validated(instance, *, exclude: list[str] | None = None) -> None:
@@ -39,12 +45,17 @@ def account_create(
     currency: str = "USD",
     owner_username: str | None = None,
     owner_password: str | None = None,
+    owner_first_name: str = "",
+    owner_last_name: str = "",
 ) -> CreatedAccount:
-    """Create a business and its first owner login.
+    """Create a business with its User Groups and first owner login.
 
     Without ``owner_password`` a one-time password is generated and must be changed at
     first log-in.
     """
+    from classbook.staff.models import GroupMembership
+    from classbook.staff.services import OWNER_GROUP_NAME, insert_staff_user, seed_user_groups
+
     slug = slug.strip().lower()
     if Account.objects.filter(slug=slug).exists():
         raise ValidationFailed({"slug": [f"The address “{slug}” is already taken."]})
@@ -58,48 +69,37 @@ def account_create(
     one_time = owner_password is None
     password = owner_password or generate_one_time_password()
     with activate_account(account):
-        owner = staff_user_create(
+        groups = seed_user_groups()
+        owner = insert_staff_user(
             username=owner_username or owner_email.split("@")[0],
             email=owner_email,
             password=password,
             title="Owner",
             must_change_password=one_time,
+            first_name=owner_first_name,
+            last_name=owner_last_name,
+        )
+        GroupMembership.objects.create(user=owner, group=groups[OWNER_GROUP_NAME])
+        log_action(
+            action=ACCOUNT_CREATED,
+            obj=owner,
+            label=account.name,
+            changes=created_fields(
+                {
+                    "slug": account.slug,
+                    "name": account.name,
+                    "timezone": account.timezone,
+                    "currency": account.currency,
+                    "owner": owner.username,
+                }
+            ),
         )
     return CreatedAccount(account=account, owner=owner, owner_password=password)
 
 
 @transaction.atomic
-def staff_user_create(
-    *,
-    username: str,
-    email: str,
-    password: str,
-    first_name: str = "",
-    last_name: str = "",
-    title: str = "",
-    must_change_password: bool = False,
-) -> User:
-    account = require_account()
-    user = User(
-        account=account,
-        kind=User.Kind.STAFF,
-        username=username.strip(),
-        email=email.strip().lower(),
-        first_name=first_name,
-        last_name=last_name,
-        title=title,
-        must_change_password=must_change_password,
-    )
-    user.set_password(password)
-    _validated(user)
-    if User.objects.filter(username__iexact=user.username).exists():
-        raise ValidationFailed({"username": [f"“{user.username}” is already in use here."]})
-    user.save()
-    return user
-
-
-@transaction.atomic
 def operator_create(*, username: str, email: str, password: str) -> User:
+    """A platform operator login (belongs to no account, so it has no account audit log)."""
     user = User(
         kind=User.Kind.PLATFORM,
         account=None,
@@ -112,14 +112,6 @@ def operator_create(*, username: str, email: str, password: str) -> User:
     if User.everyone.filter(account__isnull=True, username__iexact=user.username).exists():
         raise ValidationFailed({"username": [f"“{user.username}” is already in use."]})
     user.save()
-    return user
-
-
-@transaction.atomic
-def user_change_password(*, user: User, new_password: str) -> User:
-    user.set_password(new_password)
-    user.must_change_password = False
-    user.save(update_fields=["password", "must_change_password"])
     return user
 
 
@@ -143,7 +135,9 @@ def location_save(*, location: Location | None = None, **fields) -> Location:
     if unknown:
         raise TypeError(f"unknown location fields: {sorted(unknown)}")
     account = require_account()
+    creating = location is None
     location = location or Location(account=account, timezone=account.timezone)
+    before = snapshot(location, LOCATION_FIELDS)
     for key, value in fields.items():
         setattr(location, key, value.strip() if isinstance(value, str) else value)
     _validated(location, exclude=["account"])
@@ -151,4 +145,10 @@ def location_save(*, location: Location | None = None, **fields) -> Location:
     if clash.exists():
         raise ValidationFailed({"name": [f"There is already a location named “{location.name}”."]})
     location.save()
+    after = snapshot(location, LOCATION_FIELDS)
+    log_action(
+        action=LOCATION_CREATED if creating else LOCATION_UPDATED,
+        obj=location,
+        changes=created_fields(after) if creating else changes_between(before, after),
+    )
     return location

@@ -2,10 +2,12 @@
 
 import logging
 import time
+import zoneinfo
 
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from classbook.accounts.selectors import account_by_slug
 from classbook.core.tenancy import activate_account
@@ -40,7 +42,7 @@ class AccountMiddleware:
             return TemplateResponse(
                 request, "account_unavailable.html", {"account": account}, status=403
             ).render()
-        with activate_account(account):
+        with activate_account(account), timezone.override(zoneinfo.ZoneInfo(account.timezone)):
             response = self.get_response(request)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()

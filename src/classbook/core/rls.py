@@ -21,9 +21,25 @@ $$;
 """
 
 
+_APPEND_ONLY_SQL = """
+CREATE OR REPLACE FUNCTION classbook_reject_change() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% rows are append-only: % refused', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+"""
+
+# Third-party tables whose rows belong to a user: visible only when the user is.
+USER_OWNED_TABLES = ["otp_totp_totpdevice"]
+
+
 def _policy_condition(policy: str) -> str:
     if policy == "strict":
         return "account_id = classbook_current_account()"
+    if policy == "user-owned":
+        return "user_id IN (SELECT id FROM accounts_user)"
     if policy == "null-visible":
         # Rows with no account (platform operators) are visible everywhere.
         return "account_id IS NULL OR account_id = classbook_current_account()"
@@ -31,22 +47,37 @@ def _policy_condition(policy: str) -> str:
 
 
 def install_row_level_security(connection: BaseDatabaseWrapper) -> list[str]:
-    """Enable RLS on every tenant table; grant the app role its rights. Returns tables."""
+    """Enable RLS on every tenant table, append-only triggers, the app role's grants.
+
+    Returns the tables that got a policy.
+    """
     if connection.vendor != "postgresql":
         return []
     qn = connection.ops.quote_name
     tables = []
+    existing = set(connection.introspection.table_names())
+    policies = [(m._meta.db_table, m.classbook_tenant_policy) for m in tenant_models()]
+    policies += [(t, "user-owned") for t in USER_OWNED_TABLES if t in existing]
     with connection.cursor() as cursor:
         cursor.execute(_FUNCTION_SQL)
-        for model in tenant_models():
-            table = qn(model._meta.db_table)
-            condition = _policy_condition(model.classbook_tenant_policy)
+        cursor.execute(_APPEND_ONLY_SQL)
+        for db_table, policy in policies:
+            table = qn(db_table)
+            condition = _policy_condition(policy)
             cursor.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
             cursor.execute(f"DROP POLICY IF EXISTS {POLICY} ON {table}")
             cursor.execute(
                 f"CREATE POLICY {POLICY} ON {table} USING ({condition}) WITH CHECK ({condition})"
             )
-            tables.append(model._meta.db_table)
+            tables.append(db_table)
+        for model in tenant_models():
+            if getattr(model, "classbook_append_only", False):
+                table = qn(model._meta.db_table)
+                cursor.execute(f"DROP TRIGGER IF EXISTS classbook_append_only ON {table}")
+                cursor.execute(
+                    f"CREATE TRIGGER classbook_append_only BEFORE UPDATE OR DELETE ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION classbook_reject_change()"
+                )
         app_role = settings.CLASSBOOK_DATABASE_APP_ROLE
         if app_role:
             role = qn(app_role)

@@ -9,13 +9,10 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from classbook.accounts.models import Account, User
-from classbook.accounts.services import (
-    account_create,
-    location_save,
-    operator_create,
-    staff_user_create,
-)
+from classbook.accounts.services import account_create, location_save, operator_create
 from classbook.core.tenancy import activate_account
+from classbook.staff.models import UserGroup
+from classbook.staff.services import staff_create
 
 DEMO_SLUG = "sunrise"
 DEMO_PASSWORD = "Sunrise-Demo-2026"
@@ -32,10 +29,10 @@ class DemoLogin:
 
 
 STAFF = [
-    # username, first, last, title
-    ("manager", "Marcus", "Lee", "Gym manager"),
-    ("frontdesk", "Priya", "Shah", "Front desk"),
-    ("coach", "Sam", "Rivera", "Instructor"),
+    # username, first, last, title, User Group, limited to location
+    ("manager", "Marcus", "Lee", "Gym manager", "Manager", None),
+    ("frontdesk", "Priya", "Shah", "Front desk", "Front Desk", None),
+    ("coach", "Sam", "Rivera", "Instructor", "Instructor", "Riverside"),
 ]
 
 LOCATIONS = [
@@ -61,10 +58,10 @@ LOCATIONS = [
 def demo_logins() -> list[DemoLogin]:
     office = f"/{DEMO_SLUG}/office/"
     return [
-        DemoLogin(office, "owner", DEMO_PASSWORD, "Dana Morgan, owner"),
+        DemoLogin(office, "owner", DEMO_PASSWORD, "Dana Morgan, owner (Owner)"),
         *[
-            DemoLogin(office, u, DEMO_PASSWORD, f"{f} {last}, {t.lower()}")
-            for u, f, last, t in STAFF
+            DemoLogin(office, u, DEMO_PASSWORD, f"{f} {last}, {t.lower()} ({group})")
+            for u, f, last, t, group, _ in STAFF
         ],
         DemoLogin("/platform/", OPERATOR_USERNAME, OPERATOR_PASSWORD, "platform operator"),
     ]
@@ -81,22 +78,22 @@ def load_demo_data() -> bool:
         owner_email="dana@sunrise-gym.example",
         owner_username="owner",
         owner_password=DEMO_PASSWORD,
+        owner_first_name="Dana",
+        owner_last_name="Morgan",
         timezone="America/Chicago",
     )
     with activate_account(created.account):
-        owner = created.owner
-        owner.first_name, owner.last_name = "Dana", "Morgan"
-        owner.save(update_fields=["first_name", "last_name"])
-        for fields in LOCATIONS:
-            location_save(timezone="America/Chicago", **fields)
-        for username, first, last, title in STAFF:
-            staff_user_create(
+        locations = {f["name"]: location_save(timezone="America/Chicago", **f) for f in LOCATIONS}
+        for username, first, last, title, group, location in STAFF:
+            staff_create(
                 username=username,
                 email=f"{username}@sunrise-gym.example",
                 password=DEMO_PASSWORD,
                 first_name=first,
                 last_name=last,
                 title=title,
+                group_ids=[UserGroup.objects.get(name=group).pk],
+                location_ids=[locations[location].pk] if location else [],
             )
     if not User.objects.filter(username=OPERATOR_USERNAME).exists():  # operators: no account
         operator_create(

@@ -6,7 +6,6 @@ cookie), because each business has its own staff logins and sessions.
 
 from django.core import signing
 
-from classbook.accounts.selectors import locations_for_switcher
 from classbook.office.location_context import current_location
 
 KNOWN_ACCOUNTS_COOKIE = "classbook_accounts"
@@ -37,20 +36,17 @@ def remember_account(request, response) -> None:
 
 
 def office_chrome(request) -> dict:
-    match = getattr(request, "resolver_match", None)
+    """Only for office pages with a staff identity (set by staff.access.office_view)."""
+    from classbook.staff.selectors import effective_permissions, locations_for
+
     user = getattr(request, "user", None)
-    if (
-        match is None
-        or match.namespace != "office"
-        or user is None
-        or not user.is_authenticated
-        or getattr(request, "account", None) is None
-    ):
+    account = getattr(request, "account", None)
+    if not getattr(request, "is_office_page", False) or not user.is_authenticated:
         return {}
     return {
-        "office_locations": locations_for_switcher(),
+        "office_locations": list(locations_for(user).only("id", "name")),
         "office_location": current_location(request),
-        "office_other_accounts": [
-            a for a in known_accounts(request) if a["slug"] != request.account.slug
-        ],
+        "office_other_accounts": [a for a in known_accounts(request) if a["slug"] != account.slug],
+        "office_perms": effective_permissions(user),
+        "support_visit": getattr(request, "support_visit", None),
     }

@@ -10,8 +10,13 @@ from django.views.decorators.http import require_POST
 
 from classbook.accounts import selectors
 from classbook.accounts.models import Account, User
-from classbook.core.forms import LoginForm
+from classbook.core.errors import ValidationFailed
+from classbook.core.forms import LoginForm, add_service_errors
+from classbook.core.tenancy import activate_account
 from classbook.platform.access import operator_required
+from classbook.staff.access import SUPPORT_VISIT_KEY
+from classbook.staff.forms import SupportVisitForm
+from classbook.staff.services import support_visit_start as support_visit_start_service
 
 
 def login_view(request):
@@ -73,3 +78,40 @@ def account_detail(request, account_id: int):
         "platform/account_detail.html",
         {"target": account, "summary": selectors.platform_account_summary(account)},
     )
+
+
+@operator_required
+def support_visit_start(request, account_id: int):
+    """Enter an account's office, with a reason the owner will read in the audit log."""
+    target = get_object_or_404(Account, pk=account_id)
+    if not target.is_open:
+        messages.error(
+            request,
+            f"{target.name} is {target.get_status_display().lower()}; "
+            "its office cannot be entered.",
+        )
+        return redirect("platform:account_detail", account_id=target.pk)
+    with activate_account(target):
+        staff = User.objects.filter(kind=User.Kind.STAFF, is_active=True)
+        owner_group = staff.filter(group_memberships__group__is_owner=True).first()
+        form = SupportVisitForm(
+            request.POST or None, staff=staff, initial={"acting_as": owner_group}
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                visit = support_visit_start_service(
+                    operator=request.user,
+                    acting_as=form.cleaned_data["acting_as"],
+                    reason=form.cleaned_data["reason"],
+                )
+            except ValidationFailed as error:
+                add_service_errors(form, error)
+            else:
+                request.session[SUPPORT_VISIT_KEY] = visit.pk
+                return redirect("office:dashboard", account_slug=target.slug)
+        return render(
+            request,
+            "platform/support_visit_start.html",
+            {"target": target, "form": form},
+            status=400 if form.errors else 200,
+        )
