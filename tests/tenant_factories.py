@@ -1,8 +1,12 @@
 """One row-maker per tenant model, for the isolation tests.
 
 ``test_every_tenant_model_has_a_factory`` fails when a new tenant model is added without
-an entry here, so every tenant table is covered by the isolation tests.
+an entry, so every tenant table is covered by the isolation tests. Each app's tests add
+theirs in ``tests/<app>/factories.py`` (a ``FACTORIES`` dict), merged here.
 """
+
+import importlib
+import pkgutil
 
 from django.db import transaction
 
@@ -60,3 +64,22 @@ FACTORIES = {
     SecurityPolicy: lambda n: SecurityPolicy.objects.create(),
     SupportVisit: _support_visit,
 }
+
+
+def _app_factories() -> dict:
+    import tests
+
+    merged = {}
+    for module in pkgutil.iter_modules(tests.__path__):
+        if module.ispkg:
+            try:
+                found = importlib.import_module(f"tests.{module.name}.factories")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"tests.{module.name}.factories":
+                    raise
+                continue
+            merged.update(found.FACTORIES)
+    return merged
+
+
+FACTORIES.update(_app_factories())

@@ -69,6 +69,8 @@ INSTALLED_APPS = [
     "classbook.accounts",
     "classbook.audit",
     "classbook.staff",
+    "classbook.catalog",
+    "classbook.families",
     "classbook.office",
     "classbook.portal",
     "classbook.platform",
