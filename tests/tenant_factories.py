@@ -5,9 +5,6 @@ an entry, so every tenant table is covered by the isolation tests. Each app's te
 theirs in ``tests/<app>/factories.py`` (a ``FACTORIES`` dict), merged here.
 """
 
-import importlib
-import pkgutil
-
 from django.db import transaction
 
 from classbook.accounts.models import Location, User
@@ -23,6 +20,7 @@ from classbook.staff.models import (
     UserGroup,
 )
 from classbook.staff.services import group_save, staff_create
+from tests.discovery import merged
 
 
 def _user(n):
@@ -66,20 +64,4 @@ FACTORIES = {
 }
 
 
-def _app_factories() -> dict:
-    import tests
-
-    merged = {}
-    for module in pkgutil.iter_modules(tests.__path__):
-        if module.ispkg:
-            try:
-                found = importlib.import_module(f"tests.{module.name}.factories")
-            except ModuleNotFoundError as exc:
-                if exc.name != f"tests.{module.name}.factories":
-                    raise
-                continue
-            merged.update(found.FACTORIES)
-    return merged
-
-
-FACTORIES.update(_app_factories())
+FACTORIES.update(merged("factories", "FACTORIES"))

@@ -1,5 +1,7 @@
 """Log-in for people of the active account (or, with none active, platform operators)."""
 
+import secrets
+
 from django.contrib.auth.backends import BaseBackend
 from django.db.models import Q
 
@@ -29,3 +31,7 @@ class AccountUserBackend(BaseBackend):
 
     def get_user(self, user_id):
         return User.objects.filter(pk=user_id, is_active=True).first()
+
+
+def generate_one_time_password() -> str:
+    return secrets.token_urlsafe(12)

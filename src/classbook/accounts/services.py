@@ -1,11 +1,11 @@
 """Writes for accounts and locations (staff logins are in classbook.staff.services)."""
 
-import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
+from classbook.accounts.auth import generate_one_time_password
 from classbook.accounts.models import Account, Location, User
 from classbook.audit.actions import register_action
 from classbook.audit.services import changes_between, created_fields, log_action, snapshot
@@ -22,10 +22,6 @@ def _validated(instance, *, exclude: list[str] | None = None) -> None:
         instance.full_clean(exclude=exclude)
     except ValidationError as exc:
         raise ValidationFailed(exc.message_dict) from None
-
-
-def generate_one_time_password() -> str:
-    return secrets.token_urlsafe(12)
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,11 @@ def account_create(
     first log-in.
     """
     from classbook.staff.models import GroupMembership
-    from classbook.staff.services import OWNER_GROUP_NAME, insert_staff_user, seed_user_groups
+    from classbook.staff.provisioning import (
+        OWNER_GROUP_NAME,
+        insert_staff_user,
+        seed_user_groups,
+    )
 
     slug = slug.strip().lower()
     if Account.objects.filter(slug=slug).exists():

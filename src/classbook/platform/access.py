@@ -4,6 +4,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
 from classbook.audit.context import acting_as, actor_for_user
+from classbook.staff.access import PUBLIC
+
+
+def platform_public(view):
+    """The operator log-in and log-out pages."""
+    view.classbook_access = PUBLIC
+    return view
 
 
 def operator_required(view):

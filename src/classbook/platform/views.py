@@ -13,12 +13,13 @@ from classbook.accounts.models import Account, User
 from classbook.core.errors import ValidationFailed
 from classbook.core.forms import LoginForm, add_service_errors
 from classbook.core.tenancy import activate_account
-from classbook.platform.access import operator_required
+from classbook.platform.access import operator_required, platform_public
 from classbook.staff.access import SUPPORT_VISIT_KEY
 from classbook.staff.forms import SupportVisitForm
 from classbook.staff.services import support_visit_start as support_visit_start_service
 
 
+@platform_public
 def login_view(request):
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -44,6 +45,7 @@ def login_view(request):
     )
 
 
+@platform_public
 @require_POST
 def logout_view(request):
     logout(request)

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 
@@ -28,6 +26,7 @@ from classbook.staff.models import (
     UserGroup,
 )
 from classbook.staff.passwords import remember_current_password
+from classbook.staff.provisioning import check_password_rules, insert_staff_user, validated
 from classbook.staff.selectors import active_owner_count, effective_permissions
 
 STAFF_CREATED = register_action("staff.created", "Staff login created")
@@ -46,115 +45,6 @@ GROUP_DELETED = register_action("group.deleted", "User Group deleted")
 POLICY_CHANGED = register_action("security.policy_changed", "Log-in rules changed")
 VISIT_STARTED = register_action("support.visit_started", "Classbook support entered the office")
 VISIT_ENDED = register_action("support.visit_ended", "Classbook support left the office")
-
-# The groups every new account starts with (the Owner group has every permission).
-DEFAULT_GROUPS: dict[str, tuple[str, list[perms.Permission]]] = {
-    "Manager": (
-        "Runs the business day to day; everything but staff and settings.",
-        [
-            perms.VIEW_DASHBOARD,
-            perms.VIEW_FAMILIES,
-            perms.EDIT_FAMILIES,
-            perms.VIEW_LEDGER,
-            perms.TAKE_PAYMENTS,
-            perms.REFUND_PAYMENTS,
-            perms.POST_CHARGES,
-            perms.RUN_BILLING,
-            perms.VIEW_CATALOG,
-            perms.EDIT_CATALOG,
-            perms.ENROLL,
-            perms.TAKE_ATTENDANCE,
-            perms.SEND_EMAIL,
-            perms.SEND_SMS,
-            perms.VIEW_REPORTS,
-            perms.EXPORT_DATA,
-            perms.VIEW_AUDIT,
-            perms.MANAGE_PORTAL,
-        ],
-    ),
-    "Front Desk": (
-        "Families, enrollments and payments at the desk.",
-        [
-            perms.VIEW_DASHBOARD,
-            perms.VIEW_FAMILIES,
-            perms.EDIT_FAMILIES,
-            perms.VIEW_LEDGER,
-            perms.TAKE_PAYMENTS,
-            perms.VIEW_CATALOG,
-            perms.ENROLL,
-            perms.TAKE_ATTENDANCE,
-            perms.SEND_EMAIL,
-        ],
-    ),
-    "Instructor": (
-        "Rosters and attendance for their classes.",
-        [perms.VIEW_DASHBOARD, perms.VIEW_CATALOG, perms.TAKE_ATTENDANCE],
-    ),
-}
-OWNER_GROUP_NAME = "Owner"
-
-
-def seed_user_groups() -> dict[str, UserGroup]:
-    """The Owner group and the default job groups (part of creating an account)."""
-    groups = {
-        OWNER_GROUP_NAME: UserGroup.objects.create(
-            name=OWNER_GROUP_NAME, is_owner=True, description="Everything, always."
-        )
-    }
-    for name, (description, granted) in DEFAULT_GROUPS.items():
-        groups[name] = UserGroup.objects.create(
-            name=name, description=description, permissions=[p.code for p in granted]
-        )
-    return groups
-
-
-def _validated(instance, *, exclude=None) -> None:
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        raise ValidationFailed(exc.message_dict) from None
-
-
-def _check_password(password: str, user: User) -> None:
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        raise ValidationFailed({"password": list(exc.messages)}) from None
-
-
-def insert_staff_user(
-    *,
-    username: str,
-    email: str,
-    password: str | None,
-    first_name: str = "",
-    last_name: str = "",
-    title: str = "",
-    must_change_password: bool = False,
-) -> User:
-    """Validate and insert a staff login (no audit entry: callers write theirs)."""
-    user = User(
-        account=require_account(),
-        kind=User.Kind.STAFF,
-        username=username.strip(),
-        email=email.strip().lower(),
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
-        title=title.strip(),
-        must_change_password=must_change_password,
-    )
-    _validated(user, exclude=["password"])
-    if User.objects.filter(username__iexact=user.username).exists():
-        raise ValidationFailed({"username": [f"“{user.username}” is already in use here."]})
-    if user.email and User.objects.filter(kind=User.Kind.STAFF, email__iexact=user.email).exists():
-        raise ValidationFailed({"email": [f"Another staff login already uses {user.email}."]})
-    if password is None:
-        user.set_unusable_password()  # an invitation: the person sets it from the link
-    else:
-        _check_password(password, user)
-        user.set_password(password)
-    user.save()
-    return user
 
 
 def _set_groups(user: User, group_ids: Iterable[int]) -> list[str]:
@@ -266,7 +156,7 @@ def staff_update(
     before = {**snapshot(user, PROFILE_FIELDS), **_access_snapshot(user)}
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.email, user.title = email.strip().lower(), title.strip()
-    _validated(user, exclude=["password"])
+    validated(user, exclude=["password"])
     if (
         user.email
         and User.objects.filter(kind=User.Kind.STAFF, email__iexact=user.email)
@@ -331,7 +221,7 @@ def staff_set_active(*, user: User, by: User, active: bool) -> User:
 @transaction.atomic
 def staff_password_change(*, user: User, new_password: str) -> User:
     user = User.objects.select_for_update().get(pk=user.pk)
-    _check_password(new_password, user)
+    check_password_rules(new_password, user)
     remember_current_password(user)
     user.set_password(new_password)
     user.must_change_password = False
@@ -344,7 +234,7 @@ def staff_password_change(*, user: User, new_password: str) -> User:
 def staff_password_set_from_link(*, user: User, new_password: str) -> User:
     """Set the password from an emailed link (reset or invitation)."""
     user = User.objects.select_for_update().get(pk=user.pk)
-    _check_password(new_password, user)
+    check_password_rules(new_password, user)
     remember_current_password(user)
     user.set_password(new_password)
     user.must_change_password = False
@@ -427,7 +317,7 @@ def group_save(
     group.name, group.description = name.strip(), description.strip()
     if not group.is_owner:
         group.permissions = codes
-    _validated(group, exclude=["account"])
+    validated(group, exclude=["account"])
     if UserGroup.objects.filter(name__iexact=group.name).exclude(pk=group.pk).exists():
         raise ValidationFailed({"name": [f"There is already a group named “{group.name}”."]})
     group.save()

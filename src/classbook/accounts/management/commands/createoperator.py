@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from classbook.accounts.services import generate_one_time_password, operator_create
+from classbook.accounts.auth import generate_one_time_password
+from classbook.accounts.services import operator_create
 from classbook.core.errors import ValidationFailed
 
 
