@@ -16,3 +16,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# A test database of its own per pytest process, so parallel runs on one PostgreSQL
+# server (developers, helpers, CI) never drop each other's database.
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["TEST"] = {
+        "NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}",
+    }
