@@ -18,5 +18,5 @@ def merged(module_name: str, attribute: str) -> dict:
             if exc.name != dotted:
                 raise
             continue
-        result.update(getattr(found, attribute))
+        result.update(getattr(found, attribute, {}))
     return result

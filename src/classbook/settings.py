@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "classbook.staff",
     "classbook.catalog",
     "classbook.families",
+    "classbook.ledger",
     "classbook.office",
     "classbook.portal",
     "classbook.platform",

@@ -1,4 +1,8 @@
-"""Every service that changes data writes exactly one audit entry, in its transaction."""
+"""Every service that changes data writes exactly one audit entry, in its transaction.
+
+A scenario (tests/<app>/audit_scenarios.py) is ``ctx -> call``: it does its set-up, then
+returns the zero-argument call of the service under test.
+"""
 
 import importlib
 import inspect
@@ -46,8 +50,9 @@ def test_scenarios_name_real_services():
 def test_service_writes_exactly_one_entry(service, account_a, location_a, alice, bob):
     ctx = {"account": account_a, "alice": alice, "bob": bob, "location": location_a}
     with activate_account(account_a), acting_as(actor_for_user(alice)):
+        call = SCENARIOS[service](ctx)  # set-up, which may write entries of its own
         before = LogEntry.objects.count()
-        result = SCENARIOS[service](ctx)
+        result = call()
         target = result if isinstance(result, type(account_a)) else account_a
         if target == account_a:
             entries = list(LogEntry.objects.order_by("-id")[: LogEntry.objects.count() - before])

@@ -17,83 +17,91 @@ def _operator():
 
 
 def _account_create(ctx):
-    created = accounts.account_create(
-        slug="charlie-dance",
-        name="Charlie Dance",
-        owner_email="c@example.com",
-        owner_password="Long-Pass-4242",
+    return lambda: (
+        accounts.account_create(
+            slug="charlie-dance",
+            name="Charlie Dance",
+            owner_email="c@example.com",
+            owner_password="Long-Pass-4242",
+        ).account
     )
-    return created.account
 
 
 def _visit(ctx):
-    return staff.support_visit_start(
-        operator=_operator(), acting_as=ctx["alice"], reason="Helping with a billing question"
+    operator = _operator()
+    return lambda: staff.support_visit_start(
+        operator=operator, acting_as=ctx["alice"], reason="Helping with a billing question"
     )
+
+
+def _two_factor_confirm(ctx):
+    device = TOTPDevice.objects.create(user=ctx["bob"], confirmed=False)
+    return lambda: staff.two_factor_confirm(user=ctx["bob"], device=device)
+
+
+def _visit_end(ctx):
+    from classbook.staff.models import SupportVisit
+
+    visit = SupportVisit.objects.create(
+        operator=_operator(), acting_as=ctx["alice"], reason="Set up before the scenario"
+    )
+    return lambda: staff.support_visit_end(visit=visit)
 
 
 SCENARIOS = {
     "classbook.accounts.services.account_create": _account_create,
-    "classbook.accounts.services.location_save": lambda ctx: accounts.location_save(
-        location=Location.objects.first(), phone="(512) 555-0199"
+    "classbook.accounts.services.location_save": lambda ctx: (
+        lambda: accounts.location_save(location=Location.objects.first(), phone="(512) 555-0199")
     ),
-    "classbook.staff.services.staff_create": lambda ctx: staff.staff_create(
-        username="newbie", email="newbie@example.com"
+    "classbook.staff.services.staff_create": lambda ctx: (
+        lambda: staff.staff_create(username="newbie", email="newbie@example.com")
     ),
-    "classbook.staff.services.staff_update": lambda ctx: staff.staff_update(
-        user=ctx["bob"],
-        by=ctx["alice"],
-        first_name="Robert",
-        last_name="B",
-        email="bob@alpha.example",
-        title="Coach",
-        group_ids=[],
-        permission_codes=[],
-        location_ids=[],
+    "classbook.staff.services.staff_update": lambda ctx: (
+        lambda: staff.staff_update(
+            user=ctx["bob"],
+            by=ctx["alice"],
+            first_name="Robert",
+            last_name="B",
+            email="bob@alpha.example",
+            title="Coach",
+            group_ids=[],
+            permission_codes=[],
+            location_ids=[],
+        )
     ),
-    "classbook.staff.services.staff_set_active": lambda ctx: staff.staff_set_active(
-        user=ctx["bob"], by=ctx["alice"], active=False
+    "classbook.staff.services.staff_set_active": lambda ctx: (
+        lambda: staff.staff_set_active(user=ctx["bob"], by=ctx["alice"], active=False)
     ),
-    "classbook.staff.services.staff_password_change": lambda ctx: staff.staff_password_change(
-        user=ctx["bob"], new_password="Another-Long-Pass-7"
+    "classbook.staff.services.staff_password_change": lambda ctx: (
+        lambda: staff.staff_password_change(user=ctx["bob"], new_password="Another-Long-Pass-7")
     ),
     "classbook.staff.services.staff_password_set_from_link": lambda ctx: (
-        staff.staff_password_set_from_link(user=ctx["bob"], new_password="Another-Long-Pass-8")
+        lambda: staff.staff_password_set_from_link(
+            user=ctx["bob"], new_password="Another-Long-Pass-8"
+        )
     ),
-    "classbook.staff.services.staff_send_password_link": lambda ctx: staff.staff_send_password_link(
-        user=ctx["bob"], link="http://x/", invitation=False
+    "classbook.staff.services.staff_send_password_link": lambda ctx: (
+        lambda: staff.staff_send_password_link(user=ctx["bob"], link="http://x/", invitation=False)
     ),
-    "classbook.staff.services.staff_login_record": lambda ctx: staff.staff_login_record(
-        user=ctx["bob"]
+    "classbook.staff.services.staff_login_record": lambda ctx: (
+        lambda: staff.staff_login_record(user=ctx["bob"])
     ),
-    "classbook.staff.services.two_factor_confirm": lambda ctx: staff.two_factor_confirm(
-        user=ctx["bob"], device=TOTPDevice.objects.create(user=ctx["bob"], confirmed=False)
+    "classbook.staff.services.two_factor_confirm": _two_factor_confirm,
+    "classbook.staff.services.two_factor_remove": lambda ctx: (
+        lambda: staff.two_factor_remove(user=ctx["bob"])
     ),
-    "classbook.staff.services.two_factor_remove": lambda ctx: staff.two_factor_remove(
-        user=ctx["bob"]
+    "classbook.staff.services.group_save": lambda ctx: (
+        lambda: staff.group_save(name="Weekend crew", permission_codes=["families.view"])
     ),
-    "classbook.staff.services.group_save": lambda ctx: staff.group_save(
-        name="Weekend crew", permission_codes=["families.view"]
+    "classbook.staff.services.group_delete": lambda ctx: (
+        lambda: staff.group_delete(group=UserGroup.objects.get(name="Front Desk"))
     ),
-    "classbook.staff.services.group_delete": lambda ctx: staff.group_delete(
-        group=UserGroup.objects.get(name="Front Desk")
-    ),
-    "classbook.staff.services.security_policy_update": lambda ctx: staff.security_policy_update(
-        require_two_factor=True
+    "classbook.staff.services.security_policy_update": lambda ctx: (
+        lambda: staff.security_policy_update(require_two_factor=True)
     ),
     "classbook.staff.services.support_visit_start": _visit,
-    "classbook.staff.services.support_visit_end": lambda ctx: staff.support_visit_end(
-        visit=_visit_without_log(ctx)
-    ),
+    "classbook.staff.services.support_visit_end": _visit_end,
 }
-
-
-def _visit_without_log(ctx):
-    from classbook.staff.models import SupportVisit
-
-    return SupportVisit.objects.create(
-        operator=_operator(), acting_as=ctx["alice"], reason="Set up before the scenario"
-    )
 
 
 # Services that write outside any account, so there is no account log to write to.
