@@ -55,7 +55,17 @@ def _family_then(call):
     return scenario
 
 
+def _statements(ctx):
+    from datetime import date
+
+    _paid()
+    return lambda: services.statements_send(
+        month=date(2026, 11, 1), only_with_balance=False, by=ctx["alice"]
+    )
+
+
 SCENARIOS = {
+    "classbook.ledger.services.statements_send": _statements,
     "classbook.ledger.services.charge_post": _family_then(
         lambda family: services.charge_post(
             family=family, charge_type="retail", amount_cents=1500, description="Leotard"

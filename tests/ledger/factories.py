@@ -1,7 +1,13 @@
 """Row-makers for ledger models (merged into tests/tenant_factories.py)."""
 
 from classbook.ledger import services
-from classbook.ledger.models import Allocation, LedgerEntry, LedgerSettings
+from classbook.ledger.models import (
+    Allocation,
+    LedgerEntry,
+    LedgerSettings,
+    StatementDelivery,
+    StatementRun,
+)
 from tests.ledger.helpers import make_family
 
 
@@ -24,4 +30,8 @@ FACTORIES = {
     LedgerEntry: _charge,
     Allocation: _allocation,
     LedgerSettings: lambda n: LedgerSettings.objects.create(),
+    StatementRun: lambda n: StatementRun.objects.create(month="2026-11-01"),
+    StatementDelivery: lambda n: StatementDelivery.objects.create(
+        run=StatementRun.objects.create(month="2026-10-01"), family=make_family(f"S{n}")
+    ),
 }

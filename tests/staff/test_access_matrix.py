@@ -11,11 +11,13 @@ from classbook.staff.access import ANY_STAFF, PUBLIC
 from classbook.staff.models import UserGroup
 from classbook.staff.permissions import Permission
 from tests.conftest import make_staff, office_login
+from tests.discovery import merged
 from tests.url_catalogue import office_routes, platform_routes
 
 # How to fill each URL parameter with an object of account A. A new parameter name makes
 # test_every_url_parameter_is_known fail until it is added here.
 PARAMS = {
+    **merged("url_params", "PARAMS"),  # tests/<app>/url_params.py
     "account_slug": lambda ctx: ctx["account"].slug,
     "location_id": lambda ctx: ctx["location"].pk,
     "user_id": lambda ctx: ctx["bob"].pk,
@@ -50,7 +52,10 @@ def ctx(account_a, location_a, alice, bob, charlie):
 
 
 def url_for(route, ctx) -> str:
-    kwargs = {name: PARAMS[name](ctx) for _, name in route.params}
+    from classbook.core.tenancy import activate_account
+
+    with activate_account(ctx["account"]):  # parameter makers may create rows
+        kwargs = {name: PARAMS[name](ctx) for _, name in route.params}
     return reverse(route.name, kwargs=kwargs)
 
 

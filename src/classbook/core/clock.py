@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import datetime
+from datetime import date, datetime
 
 from django.utils import timezone
 
@@ -23,3 +23,12 @@ def freeze(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _frozen.reset(token)
+
+
+def account_today() -> date:
+    """Today's date where the active account is (its time zone)."""
+    import zoneinfo
+
+    from classbook.core.tenancy import require_account
+
+    return now().astimezone(zoneinfo.ZoneInfo(require_account().timezone)).date()

@@ -137,6 +137,14 @@ class LedgerEntry(TenantModel):
         return f"{self.get_kind_display()} {self.amount_cents / 100:.2f} {self.description}"
 
     @property
+    def subtype_label(self) -> str:
+        """ "Cash", "Tuition", "Goodwill"… whichever list the subtype comes from."""
+        for choices in (self.PaymentMethod, self.ChargeType, self.CreditType, self.Kind):
+            if self.subtype in choices.values:
+                return choices(self.subtype).label
+        return self.subtype
+
+    @property
     def signed_cents(self) -> int:
         return self.direction * self.amount_cents
 
@@ -194,4 +202,53 @@ class LedgerSettings(TenantModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["account"], name="ledgersettings_one_per_account")
+        ]
+
+
+class StatementRun(TenantModel):
+    """One "email statements" job: progress shown on the page while the worker sends."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Sending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Stopped by an error"
+
+    month = models.DateField()
+    only_with_balance = models.BooleanField(default=True)
+    family_ids = models.JSONField(default=list, editable=False)  # fixed when queued
+    status = models.CharField(max_length=20, choices=Status, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)  # no guardian email
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    @property
+    def done_count(self) -> int:
+        return self.sent + self.skipped
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.done_count / self.total)
+
+
+class StatementDelivery(TenantModel):
+    """One family's statement in a run; makes a resumed run skip what was sent."""
+
+    run = models.ForeignKey(StatementRun, on_delete=models.CASCADE, related_name="deliveries")
+    family = models.ForeignKey("families.Family", on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField(blank=True)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["run", "family"], name="statementdelivery_once")
         ]

@@ -15,7 +15,14 @@ from classbook.core import clock
 from classbook.core.errors import ValidationFailed
 from classbook.core.tenancy import require_account
 from classbook.families.models import Family
-from classbook.ledger.models import CREDIT, DEBIT, Allocation, LedgerEntry, LedgerSettings
+from classbook.ledger.models import (
+    CREDIT,
+    DEBIT,
+    Allocation,
+    LedgerEntry,
+    LedgerSettings,
+    StatementRun,
+)
 from classbook.ledger.selectors import applied_amounts, open_items
 
 CHARGE_POSTED = register_action("ledger.charge_posted", "Charge posted")
@@ -25,18 +32,13 @@ REFUND_POSTED = register_action("ledger.refund_posted", "Refund posted")
 ENTRY_REVERSED = register_action("ledger.entry_reversed", "Ledger entry reversed")
 ALLOCATION_CHANGED = register_action("ledger.allocation_changed", "Payment application changed")
 CREDIT_APPLIED = register_action("ledger.credit_applied", "Unapplied credit applied")
+STATEMENTS_QUEUED = register_action("ledger.statements_queued", "Statements emailing started")
 
 Kind = LedgerEntry.Kind
 
 
 def _lock_family(family: Family) -> Family:
     return Family.objects.select_for_update().get(pk=family.pk)
-
-
-def _today() -> date:
-    import zoneinfo
-
-    return clock.now().astimezone(zoneinfo.ZoneInfo(require_account().timezone)).date()
 
 
 def _check_amount(amount_cents: int) -> None:
@@ -74,7 +76,7 @@ def _insert(
         amount_cents=amount_cents,
         subtype=subtype,
         currency=require_account().currency,
-        entry_date=entry_date or _today(),
+        entry_date=entry_date or clock.account_today(),
         due_date=due_date,
         location=location,
         description=description.strip()[:300],
@@ -498,3 +500,31 @@ def credit_apply_all(*, family: Family) -> int:
         changes={"applied_cents": [None, applied]},
     )
     return applied
+
+
+@transaction.atomic
+def statements_send(*, month: date, only_with_balance: bool, by) -> StatementRun:
+    from classbook.ledger.statements import families_for_statements, send_statements_task
+
+    month = month.replace(day=1)
+    family_ids = families_for_statements(month=month, only_with_balance=only_with_balance)
+    run = StatementRun.objects.create(
+        month=month,
+        only_with_balance=only_with_balance,
+        family_ids=family_ids,
+        total=len(family_ids),
+        created_by=by,
+    )
+    log_action(
+        action=STATEMENTS_QUEUED,
+        obj=run,
+        label=f"Statements {month:%B %Y}",
+        changes=created_fields(
+            {"families": len(family_ids), "only_with_balance": only_with_balance}
+        ),
+    )
+    account_id = require_account().pk
+    transaction.on_commit(
+        lambda: send_statements_task.enqueue(account_id=account_id, run_id=run.pk)
+    )
+    return run

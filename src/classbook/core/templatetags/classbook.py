@@ -24,3 +24,19 @@ def bs(field):
         attrs["aria-invalid"] = "true"
         attrs["aria-describedby"] = f"{field.auto_id}-error"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def money(cents, currency: str = "USD") -> str:
+    """``{{ entry.amount_cents|money:account.currency }}`` → "$1,045.50"."""
+    from classbook.core.money import Money
+
+    if cents is None or cents == "":
+        return ""
+    return str(Money(int(cents), currency))
+
+
+@register.filter
+def get_item(mapping, key):
+    """``{{ aging|get_item:"90+" }}`` for keys that are not valid template names."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
