@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "classbook.catalog",
     "classbook.families",
     "classbook.ledger",
+    "classbook.enrollment",
     "classbook.office",
     "classbook.portal",
     "classbook.platform",

@@ -10,7 +10,7 @@ from classbook.core.tenancy import activate_account
 from classbook.families.models import Guardian
 from classbook.ledger import services
 from classbook.ledger.models import LedgerEntry, StatementRun
-from classbook.ledger.selectors import family_balance
+from classbook.ledger.selectors import family_balance, refundable_cents
 from tests.conftest import make_staff, office_login
 from tests.ledger.helpers import make_family
 
@@ -191,7 +191,7 @@ def test_refund_above_refundable_is_refused(client, account_a, alice, garcia):
     assert response.status_code == 400 and "30.00" in response.content.decode()
     assert client.post(target, {"amount": "10", "reason": "Class cancelled"}).status_code == 302
     with activate_account(account_a):
-        assert services.refundable_cents(payment) == 2000
+        assert refundable_cents(payment) == 2000
 
 
 def test_front_desk_cannot_reverse_a_payment(client, account_a, garcia):

@@ -13,7 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from classbook.core.errors import ValidationFailed
 from classbook.ledger import services
 from classbook.ledger.models import CREDIT, DEBIT, Allocation, LedgerEntry, LedgerSettings
-from classbook.ledger.selectors import family_balance
+from classbook.ledger.selectors import family_balance, refundable_cents
 from tests.ledger.helpers import make_family
 
 TODAY = date(2026, 11, 21)
@@ -64,7 +64,7 @@ class LedgerMachine(RuleBasedStateMachine):
         try:
             services.refund_post(payment=payment, amount_cents=amount)
         except ValidationFailed:
-            assert amount > services.refundable_cents(payment)
+            assert amount > refundable_cents(payment)
 
     @rule(which=pick)
     def reverse(self, which):

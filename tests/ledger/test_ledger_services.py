@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from classbook.core.errors import ValidationFailed
 from classbook.ledger import services
 from classbook.ledger.models import Allocation, LedgerEntry, LedgerSettings
-from classbook.ledger.selectors import family_balance, ledger_lines
+from classbook.ledger.selectors import family_balance, ledger_lines, refundable_cents
 from tests.conftest import is_postgres
 
 TODAY = date(2026, 11, 21)
@@ -81,7 +81,7 @@ def test_refund_reopens_the_charge_it_paid(family):
     assert refund.kind == "refund" and refund.refund_of == payment
     assert figures.balance_cents == 2500
     assert figures.due_now_cents == 2500
-    assert services.refundable_cents(payment) == 3500
+    assert refundable_cents(payment) == 3500
 
 
 def test_refund_above_what_remains_is_refused_and_changes_nothing(family):
@@ -121,7 +121,7 @@ def test_reversing_a_refund_restores_the_payment(family):
     assert balance(family).balance_cents == 4000
     services.entry_reverse(entry=refund, reason="Refund was keyed by mistake")
     assert balance(family).balance_cents == 0
-    assert services.refundable_cents(payment) == 4000
+    assert refundable_cents(payment) == 4000
 
 
 def test_a_payment_with_refunds_cannot_be_reversed(family):

@@ -72,7 +72,10 @@ def log_action(
         impersonator=actor.impersonator,
         impersonator_label=str(actor.impersonator)[:200] if actor.impersonator else "",
         action=action,
-        changes={k: [_masked(k, v[0]), _masked(k, v[1])] for k, v in (changes or {}).items()},
+        changes={
+            k: [_masked(k, _plain(v[0])), _masked(k, _plain(v[1]))]
+            for k, v in (changes or {}).items()
+        },
         ip=actor.ip,
         user_agent=actor.user_agent,
     )

@@ -130,3 +130,15 @@ def ledger_lines(
             LedgerLine(entry=entry, applied_cents=applied[entry.pk], running_balance_cents=running)
         )
     return lines
+
+
+def refundable_cents(payment: LedgerEntry) -> int:
+    """What can still be refunded of a payment: its amount less refunds and reversal."""
+    if LedgerEntry.objects.filter(reverses=payment).exists():
+        return 0
+    refunded = sum(
+        LedgerEntry.objects.filter(refund_of=payment, kind=LedgerEntry.Kind.REFUND)
+        .exclude(reversed_by__isnull=False)
+        .values_list("amount_cents", flat=True)
+    )
+    return payment.amount_cents - refunded

@@ -23,7 +23,7 @@ from classbook.ledger.models import (
     LedgerSettings,
     StatementRun,
 )
-from classbook.ledger.selectors import applied_amounts, open_items
+from classbook.ledger.selectors import applied_amounts, open_items, refundable_cents
 
 CHARGE_POSTED = register_action("ledger.charge_posted", "Charge posted")
 PAYMENT_RECORDED = register_action("ledger.payment_recorded", "Payment recorded")
@@ -336,18 +336,6 @@ def credit_post(
             ),
         )
     return entry
-
-
-def refundable_cents(payment: LedgerEntry) -> int:
-    """What can still be refunded of a payment: its amount less refunds and reversal."""
-    if LedgerEntry.objects.filter(reverses=payment).exists():
-        return 0
-    refunded = sum(
-        LedgerEntry.objects.filter(refund_of=payment, kind=Kind.REFUND)
-        .exclude(reversed_by__isnull=False)
-        .values_list("amount_cents", flat=True)
-    )
-    return payment.amount_cents - refunded
 
 
 @transaction.atomic

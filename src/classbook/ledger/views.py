@@ -25,7 +25,12 @@ from classbook.ledger.forms import (
     StatementsForm,
 )
 from classbook.ledger.models import DEBIT, LedgerEntry, StatementRun
-from classbook.ledger.selectors import family_balance, ledger_lines, open_items
+from classbook.ledger.selectors import (
+    family_balance,
+    ledger_lines,
+    open_items,
+    refundable_cents,
+)
 from classbook.staff import permissions as perms
 from classbook.staff.access import office_view
 from classbook.staff.selectors import has_permission
@@ -193,7 +198,7 @@ def entry_reverse(request, family_id: int, entry_id: int):
 def refund_new(request, family_id: int, entry_id: int):
     family = _family(family_id)
     payment = get_object_or_404(LedgerEntry, pk=entry_id, family=family, kind="payment")
-    refundable = services.refundable_cents(payment)
+    refundable = refundable_cents(payment)
     form = RefundForm(
         request.POST or None, account=request.account, initial={"amount": f"{refundable / 100:.2f}"}
     )

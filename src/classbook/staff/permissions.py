@@ -47,6 +47,9 @@ RUN_BILLING = register("billing.run", "Run billing", "Money")
 EDIT_CATALOG = register("catalog.edit", "Edit classes and camps", "Classes")
 VIEW_CATALOG = register("catalog.view", "View classes, camps and rosters", "Classes")
 ENROLL = register("enrollment.manage", "Enroll and drop", "Classes")
+OVERRIDE_ENROLLMENT = register(
+    "enrollment.override", "Enroll over capacity or outside the eligibility rules", "Classes"
+)
 TAKE_ATTENDANCE = register("attendance.take", "Take attendance", "Classes")
 SEND_EMAIL = register("messages.email", "Send email messages", "Messages")
 SEND_SMS = register("messages.sms", "Send SMS and voice messages", "Messages")

@@ -29,6 +29,7 @@ DEFAULT_GROUPS: dict[str, tuple[str, list[perms.Permission]]] = {
             perms.VIEW_CATALOG,
             perms.EDIT_CATALOG,
             perms.ENROLL,
+            perms.OVERRIDE_ENROLLMENT,
             perms.TAKE_ATTENDANCE,
             perms.SEND_EMAIL,
             perms.SEND_SMS,
