@@ -8,6 +8,7 @@ urlpatterns = [
     path("platform/", include("classbook.platform.urls")),
     path("<slug:account_slug>/office/staff/", include("classbook.staff.urls")),
     path("<slug:account_slug>/office/audit/", include("classbook.audit.urls")),
+    path("<slug:account_slug>/office/families/", include("classbook.families.urls")),
     path("<slug:account_slug>/office/catalog/", include("classbook.catalog.urls")),
     path("<slug:account_slug>/office/", include("classbook.office.urls")),
     path("<slug:account_slug>/portal/", include("classbook.portal.urls")),
