@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from classbook.portal import views
 
@@ -6,4 +6,5 @@ app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("", include("classbook.families.portal_urls")),  # guardian log-in
 ]
