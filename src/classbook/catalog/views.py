@@ -566,11 +566,21 @@ def closure_delete_view(request, closure_id: int):
     closure = get_object_or_404(
         _editable_closures(request).select_related("location"), pk=closure_id
     )
+    error = None
     if request.method == "POST":
-        closure_delete(closure=closure)
-        messages.success(request, f"Closure “{closure.name}” deleted; its meetings are back.")
-        return redirect(account_reverse("catalog:closure_list"))
-    return render(request, "catalog/closure_confirm_delete.html", {"closure": closure})
+        try:
+            closure_delete(closure=closure)
+        except ValidationFailed as refused:
+            error = refused
+        else:
+            messages.success(request, f"Closure “{closure.name}” deleted; its meetings are back.")
+            return redirect(account_reverse("catalog:closure_list"))
+    return render(
+        request,
+        "catalog/closure_confirm_delete.html",
+        {"closure": closure, "error": error},
+        status=400 if error else 200,
+    )
 
 
 # ---------------------------------------------------------------- camps

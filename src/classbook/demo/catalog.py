@@ -374,6 +374,11 @@ def _on_or_before(day: date, weekday: int) -> date:
     return day - timedelta(days=(day.weekday() - weekday) % 7)
 
 
+def _observed(holiday: date) -> date:
+    """A Saturday holiday is observed on Friday, a Sunday one on Monday."""
+    return holiday + timedelta(days={5: -1, 6: 1}.get(holiday.weekday(), 0))
+
+
 def _minutes(value: time) -> int:
     return value.hour * 60 + value.minute
 
@@ -543,8 +548,8 @@ def _generate(rng, account, locations, year, tz, class_count, password) -> Catal
         ),
         services.closure_save(
             name="Independence Day",
-            start_date=date(year + 1, 7, 3),
-            end_date=date(year + 1, 7, 4),
+            start_date=_observed(date(year + 1, 7, 4)),
+            end_date=_observed(date(year + 1, 7, 4)),
             closes_camps=True,
         ),
     ]
