@@ -129,6 +129,9 @@ class FamilyTag(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        indexes = [
+            models.Index(fields=["account", "family"], name="familytag_account_family"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["family", "tag"], name="family_tag_once"),
         ]
@@ -173,6 +176,9 @@ class Guardian(TenantModel):
     class Meta:
         ordering = ["-is_primary", "first_name", "last_name", "id"]
         indexes = [
+            # (account, family) rather than the FK's own index: every query carries the
+            # account, and without statistics SQLite would otherwise pick the account index.
+            models.Index(fields=["account", "family"], name="guardian_account_family"),
             models.Index(fields=["account", "email"], name="guardian_account_email"),
             models.Index(fields=["account", "mobile_digits"], name="guardian_account_mobile"),
             models.Index(fields=["account", "home_digits"], name="guardian_account_home"),
@@ -255,6 +261,7 @@ class Student(TenantModel):
     class Meta:
         ordering = ["date_of_birth", "first_name", "id"]
         indexes = [
+            models.Index(fields=["account", "family"], name="student_account_family"),
             models.Index(
                 fields=["account", "last_name", "first_name"], name="student_account_name"
             ),
@@ -304,6 +311,7 @@ class EmergencyContact(TenantModel):
     class Meta:
         ordering = ["name", "id"]
         indexes = [
+            models.Index(fields=["account", "family"], name="contact_account_family"),
             models.Index(fields=["account", "phone_digits"], name="contact_account_phone"),
         ]
 

@@ -32,7 +32,7 @@ def family_search(query: str = "") -> QuerySet[Family]:
     """
     parsed = parse_query(query)
     queryset = Family.objects.filter(merged_into__isnull=True)
-    rank = Value(1, output_field=IntegerField())
+    order = ["name", "id"]  # the (account, name, id) index serves the plain list
     if parsed.digits:
         condition = Q()
         for digits in parsed.digit_variants():
@@ -43,14 +43,17 @@ def family_search(query: str = "") -> QuerySet[Family]:
     elif parsed.words:
         for word in parsed.words:
             queryset = queryset.filter(search_text__contains=word)
-        rank = Case(
-            When(search_text__startswith=parsed.words[0], then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
+        # Families whose name starts with the first word come first.
+        queryset = queryset.annotate(
+            search_rank=Case(
+                When(search_text__startswith=parsed.words[0], then=Value(0)),
+                default=Value(1),
+                output_field=IntegerField(),
+            )
         )
+        order = ["search_rank", *order]
     return (
-        queryset.annotate(search_rank=rank)
-        .order_by("search_rank", "name", "id")
+        queryset.order_by(*order)
         .only("id", "name", "city", "account_id", "created_at")
         .prefetch_related(
             Prefetch(
