@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "classbook.families",
     "classbook.ledger",
     "classbook.enrollment",
+    "classbook.billing",
     "classbook.office",
     "classbook.portal",
     "classbook.platform",

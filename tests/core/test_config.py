@@ -195,23 +195,12 @@ def test_bad_database_urls_name_the_variable(url, problem):
     assert problem in str(error.value)
 
 
-@pytest.mark.xfail(
-    reason="BUG: sqlite:// and sqlite:/// parse to ':memory:', so the server silently runs "
-    "on an empty in-memory database per connection instead of stopping with "
-    "'names no SQLite file'",
-    strict=True,
-)
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///"])
 def test_sqlite_url_without_a_file_is_refused(url):
     with pytest.raises(ConfigError, match="names no SQLite file"):
         parse_database_url("CLASSBOOK_DATABASE_URL", url)
 
 
-@pytest.mark.xfail(
-    reason="BUG: a database URL without '://' is echoed whole in the start-up error, "
-    "password included",
-    strict=True,
-)
 def test_bad_scheme_message_does_not_echo_the_password():
     with pytest.raises(ConfigError) as error:
         parse_database_url("CLASSBOOK_DATABASE_URL", "postgres//app:s3cret@db/cb")

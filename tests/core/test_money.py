@@ -104,11 +104,6 @@ def test_addition_matches_integer_addition(a, b, currency):
     assert total - Money(b, currency) == Money(a, currency)
 
 
-@pytest.mark.xfail(
-    reason="BUG: str(Money) writes negatives as '-$10.50' but Money.parse cannot read "
-    "that back (it only strips a leading symbol), so negative amounts do not round-trip",
-    strict=True,
-)
 @given(cents=st.integers(min_value=-(10**15), max_value=-1), currency=currencies)
 def test_parse_of_a_formatted_negative_amount_round_trips(cents, currency):
     money = Money(cents, currency)

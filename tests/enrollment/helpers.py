@@ -21,14 +21,14 @@ def make_class(
     capacity: int = 10,
     name: str = "Level 2 Girls",
     weekdays=(1,),
-    start: date = TERM_START,
-    end: date = TERM_END,
+    start: date | None = TERM_START,
+    end: date | None = TERM_END,
     **extra,
 ):
+    extra.setdefault("location", Location.objects.first())
     return catalog.class_save(
         program=program(),
         name=name,
-        location=Location.objects.first(),
         start_date=start,
         end_date=end,
         weekdays=list(weekdays),

@@ -64,7 +64,33 @@ def _statements(ctx):
     )
 
 
+def _batch(ctx):
+    from datetime import date
+
+    family = make_family()
+    lines = [
+        services.BatchLine(
+            kind="charge",
+            subtype="tuition",
+            amount_cents=8000,
+            description="Tuition",
+            idempotency_key="t:1",
+            entry_date=date(2027, 1, 1),
+        ),
+        services.BatchLine(
+            kind="credit",
+            subtype="discount",
+            amount_cents=800,
+            description="Sibling discount",
+            idempotency_key="d:1",
+            entry_date=date(2027, 1, 1),
+        ),
+    ]
+    return lambda: services.entries_post_batch(family=family, lines=lines, summary="Jan")
+
+
 SCENARIOS = {
+    "classbook.ledger.services.entries_post_batch": _batch,
     "classbook.ledger.services.statements_send": _statements,
     "classbook.ledger.services.charge_post": _family_then(
         lambda family: services.charge_post(

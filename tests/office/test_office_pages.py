@@ -333,11 +333,6 @@ def test_switching_to_a_location_that_does_not_exist_is_404(alice_client, value)
     assert response.status_code == 404
 
 
-@pytest.mark.xfail(
-    reason="BUG: switch_location trusts str.isdigit(), which is true for '²', then "
-    "filter(pk='²') raises ValueError: a 500 instead of a 404",
-    strict=True,
-)
 def test_switching_to_a_non_ascii_digit_is_404(alice_client):
     alice_client.raise_request_exception = False
     response = alice_client.post("/alpha/office/location/switch/", {"location": "²"})

@@ -22,7 +22,7 @@ def log(request):
     params = request.GET
     actor = params.get("person", "")
     filters = LogFilter(
-        actor_id=int(actor) if actor.isdigit() else None,
+        actor_id=int(actor) if actor.isascii() and actor.isdigit() else None,
         action=params.get("action", "").strip(),
         object_type=params.get("object_type", "").strip(),
         object_id=params.get("object_id", "").strip(),

@@ -64,17 +64,18 @@ def parse_database_url(variable: str, url: str) -> dict:
     except ValueError as exc:
         raise ConfigError(variable, f"is not a valid URL ({exc})") from None
     if scheme not in _SCHEMES:
+        # Never echo the URL itself: it may carry a password.
         raise ConfigError(
             variable,
             "must start with sqlite:/// or postgres:// "
-            f"(got {url.split('://')[0] + '://' if '://' in url else repr(url)})",
+            f"(got {scheme + '://' if scheme and '://' in url else 'no scheme'})",
         )
     try:
         config = dj_database_url.parse(url, conn_max_age=0)
     except Exception as exc:  # dj-database-url raises several kinds for bad URLs
         raise ConfigError(variable, f"is malformed ({exc})") from None
     if config["ENGINE"] == "django.db.backends.sqlite3":
-        if not config.get("NAME"):
+        if config.get("NAME") in (None, "", ":memory:"):
             raise ConfigError(variable, "names no SQLite file (use sqlite:////absolute/path)")
         config["OPTIONS"] = {
             # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock

@@ -34,13 +34,24 @@ class Money:
     @classmethod
     def parse(cls, text: str, currency: str) -> Money:
         """'12.5' or '$1,012.50' -> cents; more than two decimals is an error."""
-        cleaned = text.strip().replace(",", "").lstrip(CURRENCIES.get(currency, ""))
+        cleaned = text.strip().replace(",", "")
+        negative = cleaned.startswith("-")
+        cleaned = cleaned.lstrip("-").strip().removeprefix(CURRENCIES.get(currency, "")).strip()
+        # Plain digits with an optional point only: no exponents, NaN or Infinity.
+        if (
+            not cleaned
+            or not all(ch.isdigit() or ch == "." for ch in cleaned)
+            or (not cleaned.isascii())
+        ):
+            raise ValueError(f"{text!r} is not an amount")
         try:
             amount = Decimal(cleaned)
         except InvalidOperation:
             raise ValueError(f"{text!r} is not an amount") from None
-        if not amount.is_finite() or amount.as_tuple().exponent < -2:
+        if amount.as_tuple().exponent < -2:
             raise ValueError(f"{text!r} has more than two decimal places")
+        if negative:
+            amount = -amount
         return cls(int((amount * 100).to_integral_value(ROUND_HALF_UP)), currency)
 
     def _check(self, other: Money) -> None:

@@ -36,21 +36,30 @@ def tenant_task(**task_options) -> Callable:
 
 
 @task()
-def housekeeping() -> dict[str, int]:
+def housekeeping() -> dict[str, int | str]:
     """Run every housekeeping step; finishing stamps the worker heartbeat."""
     from classbook.accounts.models import Account
 
-    results: dict[str, int] = {}
+    results: dict[str, int | str] = {}
     accounts = list(Account.objects.filter(status=Account.Status.ACTIVE))
     for step in STEPS.values():
-        if step.per_account:
-            total = 0
-            for account in accounts:
-                with activate_account(account):
+        # One failing step (or account) must not stop the others, nor the heartbeat.
+        total, failures = 0, []
+        for account in accounts if step.per_account else [None]:
+            try:
+                if account is None:
                     total += step.run()
-            results[step.name] = total
-        else:
-            results[step.name] = step.run()
+                else:
+                    with activate_account(account):
+                        total += step.run()
+            except Exception:
+                logger.exception(
+                    "housekeeping step %s failed",
+                    step.name,
+                    extra={"fields": {"account": getattr(account, "slug", None)}},
+                )
+                failures.append(getattr(account, "slug", "platform"))
+        results[step.name] = f"failed for {', '.join(failures)}" if failures else total
     PeriodicJob.objects.filter(name="housekeeping").update(
         last_finished_at=clock.now(), last_result=results
     )

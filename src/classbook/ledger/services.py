@@ -4,6 +4,7 @@ invariants of ``ledger.models`` true."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
@@ -516,3 +517,83 @@ def statements_send(*, month: date, only_with_balance: bool, by) -> StatementRun
         lambda: send_statements_task.enqueue(account_id=account_id, run_id=run.pk)
     )
     return run
+
+
+BATCH_POSTED = register_action("ledger.batch_posted", "Charges posted by billing")
+
+
+@dataclass(frozen=True)
+class BatchLine:
+    """One charge (``kind="charge"``) or credit (``kind="credit"``) of a batch."""
+
+    kind: str
+    subtype: str
+    amount_cents: int
+    description: str
+    idempotency_key: str
+    entry_date: date
+    due_date: date | None = None
+    location_id: int | None = None
+
+
+@transaction.atomic
+def entries_post_batch(
+    *, family: Family, lines: list[BatchLine], summary: str
+) -> list[LedgerEntry]:
+    """Post many keyed charges and credits for one family at once (billing runs).
+
+    Lines whose key was already posted are skipped, so a second run or a retry after a
+    crash posts nothing twice. Credit is then applied oldest first; one audit entry.
+    """
+    family = _lock_family(family)
+    keys = [line.idempotency_key for line in lines]
+    if len(set(keys)) != len(keys) or not all(keys):
+        raise ValueError("every batch line needs its own idempotency key")
+    posted = set(
+        LedgerEntry.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    account, user, now = require_account(), _actor_user(), clock.now()
+    new = []
+    for line in lines:
+        if line.idempotency_key in posted:
+            continue
+        _check_amount(line.amount_cents)
+        charge = line.kind == "charge"
+        new.append(
+            LedgerEntry(
+                account=account,
+                family=family,
+                kind=Kind.CHARGE if charge else Kind.CREDIT,
+                direction=DEBIT if charge else CREDIT,
+                subtype=line.subtype,
+                amount_cents=line.amount_cents,
+                currency=account.currency,
+                entry_date=line.entry_date,
+                due_date=line.due_date if charge else None,
+                location_id=line.location_id,
+                description=line.description[:300],
+                idempotency_key=line.idempotency_key,
+                posted_by=user,
+                posted_at=now,
+            )
+        )
+    if not new:
+        return []
+    created = LedgerEntry.objects.bulk_create(new)
+    _auto_apply(family)
+    log_action(
+        action=BATCH_POSTED,
+        obj=family,
+        label=str(family),
+        changes=created_fields(
+            {
+                "summary": summary,
+                "entries": len(created),
+                "charged_cents": sum(e.amount_cents for e in created if e.direction == DEBIT),
+                "credited_cents": sum(e.amount_cents for e in created if e.direction == CREDIT),
+            }
+        ),
+    )
+    return created

@@ -58,7 +58,11 @@ def switch_location(request):
         request.session.pop(LOCATION_SESSION_KEY, None)
         messages.info(request, "Showing all locations.")
     else:
-        location = locations_for(request.user).filter(pk=raw if raw.isdigit() else None).first()
+        location = (
+            locations_for(request.user)
+            .filter(pk=raw if raw.isascii() and raw.isdigit() else None)
+            .first()
+        )
         if location is None:
             raise Http404("No such location")
         request.session[LOCATION_SESSION_KEY] = location.pk

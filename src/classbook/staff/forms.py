@@ -22,7 +22,7 @@ class TokenForm(forms.Form):
 
     def clean_code(self):
         code = self.cleaned_data["code"].strip()
-        if not code.isdigit():
+        if not (code.isascii() and code.isdigit()):
             raise forms.ValidationError("The code is 6 digits.")
         return code
 

@@ -41,7 +41,7 @@ def staff_list(request):
     if status not in {"active", "inactive", "all"}:
         status = "active"
     group_id = request.GET.get("group", "")
-    group_id = int(group_id) if group_id.isdigit() else None
+    group_id = int(group_id) if group_id.isascii() and group_id.isdigit() else None
     directory = selectors.staff_directory(search=search, group_id=group_id, status=status)
     page = Paginator(directory, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
