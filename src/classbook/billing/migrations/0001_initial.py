@@ -7,104 +7,299 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0002_user_password_history'),
-        ('catalog', '0002_rooms_terms_classes_camps_meetings'),
+        ("accounts", "0002_user_password_history"),
+        ("catalog", "0002_rooms_terms_classes_camps_meetings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BillingRun',
+            name="BillingRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period', models.DateField(help_text='The first day of the month billed.')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Posting'), ('done', 'Posted'), ('failed', 'Stopped by an error')], default='queued', max_length=20)),
-                ('family_ids', models.JSONField(default=list, editable=False)),
-                ('families_total', models.PositiveIntegerField(default=0)),
-                ('families_done', models.PositiveIntegerField(default=0)),
-                ('charges_posted', models.PositiveIntegerField(default=0)),
-                ('cents_posted', models.BigIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('account', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.account')),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period", models.DateField(help_text="The first day of the month billed.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Posting"),
+                            ("done", "Posted"),
+                            ("failed", "Stopped by an error"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("family_ids", models.JSONField(default=list, editable=False)),
+                ("families_total", models.PositiveIntegerField(default=0)),
+                ("families_done", models.PositiveIntegerField(default=0)),
+                ("charges_posted", models.PositiveIntegerField(default=0)),
+                ("cents_posted", models.BigIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='TuitionRule',
+            name="TuitionRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('kind', models.CharField(choices=[('monthly', 'Flat monthly'), ('hours', 'By weekly hours of the family (price table)'), ('term', 'Per session'), ('meeting', 'Per meeting (drop-in)')], max_length=20)),
-                ('amount_cents', models.PositiveIntegerField(default=0, help_text='Per month, per session or per meeting (not for hour tables).')),
-                ('hour_table', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('account', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("monthly", "Flat monthly"),
+                            ("hours", "By weekly hours of the family (price table)"),
+                            ("term", "Per session"),
+                            ("meeting", "Per meeting (drop-in)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "amount_cents",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="Per month, per session or per meeting (not for hour tables).",
+                    ),
+                ),
+                ("hour_table", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.account",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='TuitionAssignment',
+            name="TuitionAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('account', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.account')),
-                ('klass', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.class')),
-                ('program', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='catalog.program')),
-                ('rule', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='billing.tuitionrule')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "account",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "klass",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalog.class",
+                    ),
+                ),
+                (
+                    "program",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="catalog.program",
+                    ),
+                ),
+                (
+                    "rule",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="billing.tuitionrule",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='BillingSettings',
+            name="BillingSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('proration', models.CharField(choices=[('prorate', 'Prorate by meetings'), ('full', 'Charge the full period'), ('none', 'No charge for a partial period')], default='prorate', max_length=10)),
-                ('due_day', models.PositiveSmallIntegerField(default=1, help_text='Day of the month tuition is due (1–28).')),
-                ('sibling_kind', models.CharField(choices=[('percent', 'Percent'), ('amount', 'Amount')], default='percent', max_length=10)),
-                ('sibling_second', models.PositiveIntegerField(default=0, help_text='Percent or cents.')),
-                ('sibling_third_plus', models.PositiveIntegerField(default=0)),
-                ('multiclass_kind', models.CharField(choices=[('percent', 'Percent'), ('amount', 'Amount')], default='percent', max_length=10)),
-                ('multiclass_scope', models.CharField(choices=[('student', 'Per student'), ('family', 'Per family')], default='student', max_length=10)),
-                ('multiclass_second', models.PositiveIntegerField(default=0)),
-                ('multiclass_third_plus', models.PositiveIntegerField(default=0)),
-                ('combine_locations', models.BooleanField(default=True, help_text='Count enrollments at every location for discounts.')),
-                ('registration_fee_cents', models.PositiveIntegerField(default=0)),
-                ('registration_fee_scope', models.CharField(choices=[('student', 'Per student'), ('family', 'Per family')], default='family', max_length=10)),
-                ('membership_year_start_month', models.PositiveSmallIntegerField(default=9)),
-                ('late_fee_cents', models.PositiveIntegerField(default=0)),
-                ('late_fee_after_days', models.PositiveSmallIntegerField(default=10)),
-                ('late_fees_checked_on', models.DateField(blank=True, editable=False, null=True)),
-                ('account', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='accounts.account')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "proration",
+                    models.CharField(
+                        choices=[
+                            ("prorate", "Prorate by meetings"),
+                            ("full", "Charge the full period"),
+                            ("none", "No charge for a partial period"),
+                        ],
+                        default="prorate",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "due_day",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="Day of the month tuition is due (1–28)."
+                    ),
+                ),
+                (
+                    "sibling_kind",
+                    models.CharField(
+                        choices=[("percent", "Percent"), ("amount", "Amount")],
+                        default="percent",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "sibling_second",
+                    models.PositiveIntegerField(default=0, help_text="Percent or cents."),
+                ),
+                ("sibling_third_plus", models.PositiveIntegerField(default=0)),
+                (
+                    "multiclass_kind",
+                    models.CharField(
+                        choices=[("percent", "Percent"), ("amount", "Amount")],
+                        default="percent",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "multiclass_scope",
+                    models.CharField(
+                        choices=[("student", "Per student"), ("family", "Per family")],
+                        default="student",
+                        max_length=10,
+                    ),
+                ),
+                ("multiclass_second", models.PositiveIntegerField(default=0)),
+                ("multiclass_third_plus", models.PositiveIntegerField(default=0)),
+                (
+                    "combine_locations",
+                    models.BooleanField(
+                        default=True, help_text="Count enrollments at every location for discounts."
+                    ),
+                ),
+                ("registration_fee_cents", models.PositiveIntegerField(default=0)),
+                (
+                    "registration_fee_scope",
+                    models.CharField(
+                        choices=[("student", "Per student"), ("family", "Per family")],
+                        default="family",
+                        max_length=10,
+                    ),
+                ),
+                ("membership_year_start_month", models.PositiveSmallIntegerField(default=9)),
+                ("late_fee_cents", models.PositiveIntegerField(default=0)),
+                ("late_fee_after_days", models.PositiveSmallIntegerField(default=10)),
+                ("late_fees_checked_on", models.DateField(blank=True, editable=False, null=True)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.account",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('account',), name='billingsettings_one_per_account'), models.CheckConstraint(condition=models.Q(('due_day__gte', 1), ('due_day__lte', 28)), name='billingsettings_due_day_valid'), models.CheckConstraint(condition=models.Q(('membership_year_start_month__gte', 1), ('membership_year_start_month__lte', 12)), name='billingsettings_year_start_valid')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account",), name="billingsettings_one_per_account"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("due_day__gte", 1), ("due_day__lte", 28)),
+                        name="billingsettings_due_day_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("membership_year_start_month__gte", 1),
+                            ("membership_year_start_month__lte", 12),
+                        ),
+                        name="billingsettings_year_start_valid",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='tuitionrule',
-            constraint=models.UniqueConstraint(fields=('account', 'name'), name='tuitionrule_name_unique'),
+            model_name="tuitionrule",
+            constraint=models.UniqueConstraint(
+                fields=("account", "name"), name="tuitionrule_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tuitionassignment',
-            constraint=models.CheckConstraint(condition=models.Q(('program__isnull', True), ('klass__isnull', True), _connector='XOR'), name='tuitionassignment_one_target'),
+            model_name="tuitionassignment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("program__isnull", True), ("klass__isnull", True), _connector="XOR"
+                ),
+                name="tuitionassignment_one_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tuitionassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('program__isnull', False)), fields=('program',), name='tuitionassignment_one_per_program'),
+            model_name="tuitionassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("program__isnull", False)),
+                fields=("program",),
+                name="tuitionassignment_one_per_program",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='tuitionassignment',
-            constraint=models.UniqueConstraint(condition=models.Q(('klass__isnull', False)), fields=('klass',), name='tuitionassignment_one_per_class'),
+            model_name="tuitionassignment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("klass__isnull", False)),
+                fields=("klass",),
+                name="tuitionassignment_one_per_class",
+            ),
         ),
     ]
