@@ -8,6 +8,8 @@ urlpatterns = [
     path("platform/", include("classbook.platform.urls")),
     path("<slug:account_slug>/office/staff/", include("classbook.staff.urls")),
     path("<slug:account_slug>/office/audit/", include("classbook.audit.urls")),
+    path("<slug:account_slug>/office/ledger/", include("classbook.ledger.urls")),
+    path("<slug:account_slug>/office/billing/", include("classbook.billing.urls")),
     path("<slug:account_slug>/office/families/", include("classbook.families.urls")),
     path("<slug:account_slug>/office/catalog/", include("classbook.catalog.urls")),
     path("<slug:account_slug>/office/", include("classbook.office.urls")),
