@@ -334,11 +334,6 @@ def test_full_history_link_needs_the_audit_permission(client, account_a, alice, 
     assert "Full history" in response.content.decode()
 
 
-@pytest.mark.xfail(
-    reason="BUG: office/location_detail.html never includes audit/_history.html, so the "
-    "location page shows no history although the view passes it",
-    strict=True,
-)
 def test_location_detail_shows_its_history(owner_client, account_a, location_a):
     with activate_account(account_a):
         location_save(location=location_a, phone="(512) 555-0142")

@@ -234,12 +234,6 @@ def test_a_rolled_back_change_leaves_no_entry(account_a):
 # --- what pages record ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    reason="BUG: office.views._location_form passes the instance the ModelForm has already "
-    "changed (construct_instance) to location_save, whose 'before' snapshot then equals "
-    "'after', so location.updated entries written from the page have empty changes",
-    strict=True,
-)
 def test_editing_a_location_on_its_page_records_what_changed(client, account_a, alice, location_a):
     office_login(client, account_a, "alice")
     client.post(

@@ -270,12 +270,6 @@ def mia_client(client, account_a):
     return client
 
 
-@pytest.mark.xfail(
-    reason="BUG: anyone with “Manage staff” can put any login, themselves included, into the "
-    "Owner group (staff_update has no Owner check), so a non-owner can raise themselves to "
-    "every permission",
-    strict=True,
-)
 def test_a_non_owner_cannot_make_themselves_an_owner(mia_client, account_a):
     with activate_account(account_a):
         mia = User.objects.get(username="mia")
@@ -294,11 +288,6 @@ def test_a_non_owner_cannot_make_themselves_an_owner(mia_client, account_a):
     assert "settings.manage" not in perms_of(account_a, mia)
 
 
-@pytest.mark.xfail(
-    reason="BUG: issue #3 says owners edit User Groups, but the group pages only need "
-    "“Manage staff”, so a non-owner can widen a group they belong to",
-    strict=True,
-)
 def test_a_non_owner_cannot_edit_user_groups(mia_client, account_a):
     front_desk = group(account_a, "Front Desk")
     response = mia_client.post(

@@ -150,12 +150,6 @@ def test_lockout_does_not_lock_the_same_username_in_another_account(
     assert logged_in_as(other) == str(sam_in_both[1].pk)
 
 
-@pytest.mark.xfail(
-    reason="BUG: staff.security.axes_username keys failures on the typed text, so a login "
-    "locked by its username still accepts guesses (and the right password) by its email "
-    "address: the lockout can be side-stepped",
-    strict=True,
-)
 def test_lockout_covers_the_same_login_typed_as_its_email(client, account_a, bob):
     fail(client, account_a, "bob", settings.AXES_FAILURE_LIMIT)
     response = post_login(client, account_a, "bob@alpha.example")

@@ -291,12 +291,6 @@ def test_reset_link_works_once(client, account_a, bob, django_capture_on_commit_
     assert can_log_in(account_a, "bob", NEW_PASSWORD)
 
 
-@pytest.mark.xfail(
-    reason="BUG: the lockout page tells a locked-out person to choose a new password with "
-    "“Forgot your password?”, but setting one from the link leaves the django-axes lock in "
-    "place, so the new password is refused (429) until the cool-off ends",
-    strict=True,
-)
 def test_choosing_a_new_password_from_the_link_lifts_a_lockout(
     client, account_a, bob, settings, django_capture_on_commit_callbacks
 ):

@@ -113,11 +113,6 @@ def test_list_paginates(alice_client, account_a):
     assert 'page=2"' in first.content.decode()
 
 
-@pytest.mark.xfail(
-    reason="BUG: includes/pagination.html keeps only q, so the Next link drops the group "
-    "and status filters of the staff list",
-    strict=True,
-)
 def test_list_pagination_keeps_the_filters(alice_client, account_a):
     for n in range(30):
         make_staff(account_a, f"temp{n:02d}", groups=("Front Desk",))
@@ -197,16 +192,7 @@ def test_invited_person_cannot_log_in_before_setting_a_password(
 @pytest.mark.parametrize(
     "username",
     [
-        pytest.param(
-            "bob",
-            marks=pytest.mark.xfail(
-                reason="BUG: an exact duplicate username trips the model's UniqueConstraint in "
-                "full_clean() first, so the page shows the non-field message 'Constraint "
-                "“user_username_unique_in_account” is violated.' instead of the username "
-                "field error (provisioning.insert_staff_user)",
-                strict=True,
-            ),
-        ),
+        "bob",
         "BOB",
     ],
 )

@@ -136,7 +136,10 @@ def location_save(*, location: Location | None = None, **fields) -> Location:
         raise TypeError(f"unknown location fields: {sorted(unknown)}")
     account = require_account()
     creating = location is None
-    location = location or Location(account=account, timezone=account.timezone)
+    if creating:
+        location = Location(account=account, timezone=account.timezone)
+    else:  # the caller's object may already carry the new values (a ModelForm did that)
+        location = Location.objects.select_for_update().get(pk=location.pk)
     before = snapshot(location, LOCATION_FIELDS)
     for key, value in fields.items():
         setattr(location, key, value.strip() if isinstance(value, str) else value)

@@ -14,7 +14,7 @@ from classbook.core.errors import ValidationFailed
 from classbook.core.forms import LoginForm, add_service_errors
 from classbook.core.tenancy import activate_account
 from classbook.platform.access import operator_required, platform_public
-from classbook.staff.access import SUPPORT_VISIT_KEY
+from classbook.staff.access import remember_support_visit
 from classbook.staff.forms import SupportVisitForm
 from classbook.staff.services import support_visit_start as support_visit_start_service
 
@@ -109,7 +109,7 @@ def support_visit_start(request, account_id: int):
             except ValidationFailed as error:
                 add_service_errors(form, error)
             else:
-                request.session[SUPPORT_VISIT_KEY] = visit.pk
+                remember_support_visit(request, visit)
                 return redirect("office:dashboard", account_slug=target.slug)
         return render(
             request,

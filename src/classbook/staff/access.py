@@ -26,7 +26,7 @@ from classbook.staff.permissions import Permission
 from classbook.staff.selectors import has_permission, open_support_visit, security_policy
 
 SESSION_ACCOUNT_KEY = "classbook_account_id"
-SUPPORT_VISIT_KEY = "classbook_support_visit"
+SUPPORT_VISITS_KEY = "classbook_support_visits"  # {account id: open visit id}
 
 ANY_STAFF = "any-staff"
 PUBLIC = "public"
@@ -35,15 +35,30 @@ PUBLIC = "public"
 SETUP_VIEWS = {"password_change", "two_factor_setup", "logout", "support_visit_end"}
 
 
+def remember_support_visit(request, visit) -> None:
+    visits = dict(request.session.get(SUPPORT_VISITS_KEY, {}))
+    visits[str(visit.account_id)] = visit.pk
+    request.session[SUPPORT_VISITS_KEY] = visits
+
+
+def forget_support_visit(request) -> None:
+    visits = dict(request.session.get(SUPPORT_VISITS_KEY, {}))
+    visits.pop(str(request.account.pk), None)
+    request.session[SUPPORT_VISITS_KEY] = visits
+
+
 def _support_visit(request):
-    """The open support visit this operator's session has in this account, if any."""
-    visit_id = request.session.get(SUPPORT_VISIT_KEY)
+    """The open support visit this operator's session has in this account, if any.
+
+    Visits are kept per account, so looking at another account's office never loses
+    (strands) an open visit here."""
+    visit_id = request.session.get(SUPPORT_VISITS_KEY, {}).get(str(request.account.pk))
     if not visit_id:
         return None
     visit = open_support_visit(visit_id)
     session_user = request.session.get(SESSION_KEY)
     if visit is None or str(visit.operator_id) != str(session_user):
-        request.session.pop(SUPPORT_VISIT_KEY, None)
+        forget_support_visit(request)
         return None
     return visit
 

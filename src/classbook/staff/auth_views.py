@@ -24,6 +24,7 @@ from classbook.office.chrome import remember_account
 from classbook.staff import services
 from classbook.staff.access import ANY_STAFF, PUBLIC, SESSION_ACCOUNT_KEY, office_view
 from classbook.staff.forms import PasswordResetRequestForm, TokenForm
+from classbook.staff.security import lift_lockout
 
 PENDING_2FA_KEY = "classbook_pending_2fa"
 BACKEND = "classbook.accounts.auth.AccountUserBackend"
@@ -189,6 +190,7 @@ def password_reset_confirm(request, uidb64: str, token: str):
         except ValidationFailed as error:
             add_service_errors(form, error)
         else:
+            lift_lockout(user)
             messages.success(request, "Your password is set. Log in with it now.")
             return redirect(account_reverse("office:login"))
     return render(

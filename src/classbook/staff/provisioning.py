@@ -110,9 +110,9 @@ def insert_staff_user(
         title=title.strip(),
         must_change_password=must_change_password,
     )
-    validated(user, exclude=["password"])
     if User.objects.filter(username__iexact=user.username).exists():
         raise ValidationFailed({"username": [f"“{user.username}” is already in use here."]})
+    validated(user, exclude=["password"])
     if user.email and User.objects.filter(kind=User.Kind.STAFF, email__iexact=user.email).exists():
         raise ValidationFailed({"email": [f"Another staff login already uses {user.email}."]})
     if password is None:

@@ -27,7 +27,7 @@ from classbook.staff.models import (
 )
 from classbook.staff.passwords import remember_current_password
 from classbook.staff.provisioning import check_password_rules, insert_staff_user, validated
-from classbook.staff.selectors import active_owner_count, effective_permissions
+from classbook.staff.selectors import active_owner_count, effective_permissions, is_owner
 
 STAFF_CREATED = register_action("staff.created", "Staff login created")
 STAFF_UPDATED = register_action("staff.updated", "Staff member changed")
@@ -153,6 +153,7 @@ def staff_update(
 ) -> User:
     """Change a staff member's profile and access in one step (one audit entry)."""
     user = User.objects.select_for_update().get(pk=user.pk)
+    by_is_owner = is_owner(by)  # before this change: nobody promotes themselves
     before = {**snapshot(user, PROFILE_FIELDS), **_access_snapshot(user)}
     user.first_name, user.last_name = first_name.strip(), last_name.strip()
     user.email, user.title = email.strip().lower(), title.strip()
@@ -179,6 +180,10 @@ def staff_update(
                     "Owner first."
                 ]
             }
+        )
+    if ("Owner" in before["groups"]) != ("Owner" in after["groups"]) and not by_is_owner:
+        raise ValidationFailed(
+            {"groups": ["Only an Owner can make someone an Owner or remove an Owner."]}
         )
     if user.pk == by.pk:
         user.__dict__.pop("_classbook_permissions", None)

@@ -4,6 +4,7 @@ import base64
 from io import BytesIO
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -16,7 +17,7 @@ from classbook.core.forms import add_service_errors
 from classbook.core.urls import account_reverse
 from classbook.staff import permissions as perms
 from classbook.staff import selectors, services
-from classbook.staff.access import ANY_STAFF, SUPPORT_VISIT_KEY, office_view
+from classbook.staff.access import ANY_STAFF, forget_support_visit, office_view
 from classbook.staff.auth_views import password_link
 from classbook.staff.forms import (
     GroupForm,
@@ -213,22 +214,34 @@ def staff_remove_two_factor(request, user_id: int):
     return redirect(account_reverse("staff:detail", user_id=person.pk))
 
 
+def _owners_only(request) -> None:
+    """User Groups are the business's rights policy: only Owners change them."""
+    if not selectors.is_owner(request.user):
+        raise PermissionDenied("Only an Owner can change User Groups. Ask your account owner.")
+
+
 @office_view(perms.MANAGE_STAFF)
 def group_list(request):
     return render(
         request,
         "staff/group_list.html",
-        {"groups": selectors.groups_with_counts(), "catalogue": perms.CATALOGUE},
+        {
+            "groups": selectors.groups_with_counts(),
+            "catalogue": perms.CATALOGUE,
+            "is_owner": selectors.is_owner(request.user),
+        },
     )
 
 
 @office_view(perms.MANAGE_STAFF)
 def group_create(request):
+    _owners_only(request)
     return _group_form(request, None)
 
 
 @office_view(perms.MANAGE_STAFF)
 def group_edit(request, group_id: int):
+    _owners_only(request)
     return _group_form(request, get_object_or_404(UserGroup, pk=group_id))
 
 
@@ -273,6 +286,7 @@ def _group_form(request, group: UserGroup | None):
 
 @office_view(perms.MANAGE_STAFF)
 def group_delete(request, group_id: int):
+    _owners_only(request)
     group = get_object_or_404(UserGroup, pk=group_id)
     if request.method != "POST":
         return render(
@@ -304,6 +318,10 @@ def security_policy(request):
 
 @office_view(ANY_STAFF)
 def two_factor_setup(request):
+    if getattr(request, "support_visit", None) is not None:
+        raise PermissionDenied(
+            "Classbook support cannot change a person's authenticator; they set it up themselves."
+        )
     user = request.user
     confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first() or TOTPDevice(
@@ -356,6 +374,6 @@ def support_visit_end(request):
     if visit is None:
         return redirect(account_reverse("office:dashboard"))
     services.support_visit_end(visit=visit)
-    request.session.pop(SUPPORT_VISIT_KEY, None)
+    forget_support_visit(request)
     messages.info(request, f"You left {request.account.name}'s office.")
     return redirect("platform:account_detail", account_id=request.account.pk)
