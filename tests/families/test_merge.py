@@ -74,7 +74,7 @@ def test_merge_writes_one_audit_entry_on_the_kept_family(pair):
     entry = LogEntry.objects.order_by("-id").first()
     assert entry.action == "family.merged"
     assert entry.object_id == str(keep.pk)
-    assert entry.changes["merged_family"] == [f"Garcia (#{dup.pk})", None]
+    assert entry.changes["merged_family"] == [None, f"Garcia (#{dup.pk})"]
     assert entry.changes["students"] == [None, ["Leo Garcia"]]
     assert entry.changes["guardians"] == [None, ["Jose Garcia", "Lucia Garcia"]]
     assert entry.changes["tags"] == [None, ["Scholarship"]]

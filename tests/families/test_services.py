@@ -48,6 +48,7 @@ def test_create_family_with_guardian_and_students(garcia):
     entry = LogEntry.objects.get(action="family.created")
     assert entry.changes["guardian"] == [None, "Maria Garcia"]
     assert entry.changes["students"] == [None, ["Ana Garcia", "Leo Garcia"]]
+    assert "address_line1" not in entry.changes  # empty fields are not listed
 
 
 def test_create_builds_search_text(garcia):

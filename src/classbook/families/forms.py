@@ -192,4 +192,5 @@ class MergeConfirmForm(forms.Form):
         self.fields["keep"].choices = [
             (str(f.pk), f"{f.name} family (#{f.pk})") for f in (first, second)
         ]
-        self.fields["keep"].initial = str(first.pk)
+        # The older record usually has the history: suggest keeping it.
+        self.fields["keep"].initial = str(min(first.pk, second.pk))

@@ -299,7 +299,7 @@ def family_create(
         obj=family,
         changes=created_fields(
             {
-                **snapshot(family, FAMILY_FIELDS),
+                **{k: v for k, v in snapshot(family, FAMILY_FIELDS).items() if v},
                 "guardian": first.full_name,
                 "students": [c.full_name for c in children],
                 **({"duplicate_confirmed": True} if allow_duplicate else {}),
@@ -396,7 +396,7 @@ def family_merge(*, keep: Family, merge: Family) -> Family:
         action=FAMILY_MERGED,
         obj=keep,
         changes={
-            "merged_family": [f"{merge.name} (#{merge.pk})", None],
+            "merged_family": [None, f"{merge.name} (#{merge.pk})"],
             **{name: [None, items] for name, items in moved.items()},
         },
     )
