@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -228,7 +229,7 @@ def _detail_context(request, family: Family, **extra) -> dict:
 def family_detail(request, family_id: int):
     family = selectors.family_for_page(family_id)
     if family is None:
-        return render(request, "404.html", status=404)
+        raise Http404("No such family")
     if (moved := _merged_redirect(request, family)) is not None:
         return moved
     return render(request, "families/family_detail.html", _detail_context(request, family))
