@@ -7,6 +7,12 @@ On PostgreSQL the test database is created and migrated as the owner role, and t
 then run as the app role, so row-level security binds every test as it binds production.
 """
 
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
 import pytest
 from django.conf import settings
 from django.db import connections
@@ -122,3 +128,59 @@ def pytest_sessionstart(session):
 
     if os.environ.get("CLASSBOOK_TEST_REQUIRE_POSTGRES") == "1" and not is_postgres():
         pytest.exit("CLASSBOOK_TEST_REQUIRE_POSTGRES=1 but the database is not PostgreSQL", 2)
+
+
+# --- the localstripe gateway sandbox, started for real on 127.0.0.1 ---------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def sandbox_url():
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "classbook.payments.sandbox",
+            "--port",
+            str(port),
+            "--no-persistence",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/js.stripe.com/v3/", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                raise RuntimeError(
+                    f"localstripe did not start: {process.stderr.read()!r}"
+                ) from None
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def gateway(account_a, sandbox_url):
+    """Account A with gateway settings pointing at the sandbox."""
+    from classbook.payments.services import gateway_settings_save
+
+    with activate_account(account_a):
+        return gateway_settings_save(
+            publishable_key="pk_test_classbook",
+            secret_key="sk_test_classbook",
+            webhook_secret="whsec_classbook_tests",
+            api_base=sandbox_url,
+        )

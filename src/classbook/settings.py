@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "classbook.ledger",
     "classbook.enrollment",
     "classbook.billing",
+    "classbook.payments",
     "classbook.office",
     "classbook.portal",
     "classbook.platform",
@@ -207,8 +208,11 @@ EMAIL_BACKEND = env_str(
 )
 DEFAULT_FROM_EMAIL = env_str("CLASSBOOK_FROM_EMAIL", "Classbook <no-reply@localhost>")
 
-# --- gateway sandbox --------------------------------------------------------------------
+# --- payments -------------------------------------------------------------------------
+# localstripe's address in the demo and tests; new accounts' gateway settings point there.
 CLASSBOOK_GATEWAY_SANDBOX_URL = env_str("CLASSBOOK_GATEWAY_SANDBOX_URL", "")
+# Encrypts gateway keys at rest; defaults to a key derived from SECRET_KEY.
+CLASSBOOK_ENCRYPTION_KEY = env_str("CLASSBOOK_ENCRYPTION_KEY", "")
 
 # --- logging: one JSON line per request on stdout -------------------------------------------
 LOGGING = {

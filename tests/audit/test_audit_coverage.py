@@ -47,8 +47,15 @@ def test_scenarios_name_real_services():
 
 
 @pytest.mark.parametrize("service", sorted(SCENARIOS))
-def test_service_writes_exactly_one_entry(service, account_a, location_a, alice, bob):
-    ctx = {"account": account_a, "alice": alice, "bob": bob, "location": location_a}
+def test_service_writes_exactly_one_entry(service, account_a, location_a, alice, bob, request):
+    # ``request`` lets a scenario ask for more fixtures (the gateway sandbox).
+    ctx = {
+        "account": account_a,
+        "alice": alice,
+        "bob": bob,
+        "location": location_a,
+        "request": request,
+    }
     with activate_account(account_a), acting_as(actor_for_user(alice)):
         call = SCENARIOS[service](ctx)  # set-up, which may write entries of its own
         before = LogEntry.objects.count()

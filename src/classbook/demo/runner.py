@@ -107,6 +107,8 @@ def run_demo(argv: list[str]) -> int:
             "classbook.payments.sandbox",
             "--port",
             str(args.gateway_port),
+            "--state-file",
+            str(var_dir / "localstripe.pickle"),
         ]
         if args.reset:
             sandbox.append("--from-scratch")
