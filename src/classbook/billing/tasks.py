@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.db.models import F
 
 from classbook.billing.compute import bill_families, posted_registration_keys, seats_for_period
@@ -14,9 +16,8 @@ from classbook.ledger.services import BatchLine, entries_post_batch
 BATCH_SIZE = 200
 
 
-def post_families(run: BillingRun, family_ids: list[int]) -> tuple[int, int]:
+def post_families(period: date, family_ids: list[int]) -> tuple[int, int]:
     """Post one batch of families (each in its own transaction). Returns (entries, cents)."""
-    period = run.period
     settings_due = period.replace(
         day=(BillingSettings.objects.first() or BillingSettings()).due_day
     )
@@ -67,7 +68,7 @@ def post_billing_run(*, account, run_id: int) -> dict:
     try:
         for start in range(0, len(ids), BATCH_SIZE):
             batch = ids[start : start + BATCH_SIZE]
-            entries, cents = post_families(run, batch)
+            entries, cents = post_families(run.period, batch)
             BillingRun.objects.filter(pk=run.pk).update(
                 families_done=F("families_done") + len(batch),
                 charges_posted=F("charges_posted") + entries,
