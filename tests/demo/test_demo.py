@@ -33,6 +33,10 @@ STOP_TIMEOUT = 20
 # --- the data -------------------------------------------------------------------------------
 
 
+# The generators are covered by their own tests; here a small account is enough.
+SMALL = {"families": 12, "classes": 10}
+
+
 def demo_counts() -> tuple[int, int, int, int]:
     account = Account.objects.get(slug=DEMO_SLUG)
     with activate_account(account):
@@ -41,7 +45,7 @@ def demo_counts() -> tuple[int, int, int, int]:
 
 
 def test_load_demo_data_creates_the_sunrise_account(db):
-    assert load_demo_data() is True
+    assert load_demo_data(**SMALL) is True
     account = Account.objects.get(slug=DEMO_SLUG)
     assert account.name == "Sunrise Gymnastics"
     with activate_account(account):
@@ -52,18 +56,25 @@ def test_load_demo_data_creates_the_sunrise_account(db):
         owner = User.objects.get(username="owner")
         assert owner.check_password(DEMO_PASSWORD)
         assert owner.must_change_password is False
+        # The season's activity is there: classes, families, enrollments and a ledger.
+        from classbook.enrollment.models import Enrollment
+        from classbook.ledger.models import LedgerEntry
+
+        assert Enrollment.objects.exists()
+        kinds = set(LedgerEntry.objects.values_list("kind", flat=True))
+        assert {"charge", "payment", "refund", "reversal"} <= kinds
     assert User.objects.get(username=OPERATOR_USERNAME).check_password(OPERATOR_PASSWORD)
 
 
 def test_load_demo_data_is_idempotent(db):
-    assert load_demo_data() is True
+    assert load_demo_data(**SMALL) is True
     before = demo_counts()
-    assert load_demo_data() is False
+    assert load_demo_data(**SMALL) is False
     assert demo_counts() == before
 
 
 def test_every_printed_login_works(db):
-    load_demo_data()
+    load_demo_data(**SMALL)
     account = Account.objects.get(slug=DEMO_SLUG)
     for login in demo_logins():
         if login.where.startswith("/platform/"):
@@ -107,7 +118,16 @@ class Demo:
         }
         env.update(CLASSBOOK_VAR_DIR=str(var_dir), PYTHONUNBUFFERED="1")
         self.process = subprocess.Popen(
-            [str(CLASSBOOK), "demo", "--port", str(port), "--gateway-port", str(gateway_port)],
+            [
+                str(CLASSBOOK),
+                "demo",
+                "--port",
+                str(port),
+                "--gateway-port",
+                str(gateway_port),
+                "--families",
+                "15",
+            ],  # a small account: the test is about the processes
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -1,7 +1,9 @@
 """The demo account, "Sunrise Gymnastics" (slug ``sunrise``), built deterministically.
 
-Later apps extend ``load_demo_data`` with families, classes and ledgers. Every login gets
-the fixed password below so the demo's printed logins keep working across restarts.
+Locations and staff, then the catalog (classes, camps, closures), families, and a season
+of activity (enrollments, tuition, a year of ledger history). Every login gets the fixed
+password below so the demo's printed logins keep working across restarts. The same
+generators build the large data sets of the benchmarks (``--families 10000``).
 """
 
 from dataclasses import dataclass
@@ -68,8 +70,12 @@ def demo_logins() -> list[DemoLogin]:
 
 
 @transaction.atomic
-def load_demo_data() -> bool:
+def load_demo_data(*, families: int = 300, classes: int = 60, seed: int = 2026) -> bool:
     """Create the demo account unless it exists; returns True when it was created."""
+    from classbook.demo.activity import generate_activity
+    from classbook.demo.catalog import generate_catalog
+    from classbook.demo.families import generate_families
+
     if Account.objects.filter(slug=DEMO_SLUG).exists():
         return False
     created = account_create(
@@ -95,6 +101,9 @@ def load_demo_data() -> bool:
                 group_ids=[UserGroup.objects.get(name=group).pk],
                 location_ids=[locations[location].pk] if location else [],
             )
+        generate_catalog(seed=seed, classes=classes, instructor_password=DEMO_PASSWORD)
+        generate_families(count=families, seed=seed)
+        generate_activity(seed=seed)
     if not User.objects.filter(username=OPERATOR_USERNAME).exists():  # operators: no account
         operator_create(
             username=OPERATOR_USERNAME, email="ops@classbook.example", password=OPERATOR_PASSWORD

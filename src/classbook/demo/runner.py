@@ -58,6 +58,12 @@ def run_demo(argv: list[str]) -> int:
     parser.add_argument("--reset", action="store_true", help="delete the demo database first")
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--gateway-port", type=int, default=GATEWAY_PORT_DEFAULT)
+    parser.add_argument(
+        "--families",
+        type=int,
+        default=300,
+        help="size of the demo account when it is first created",
+    )
     args = parser.parse_args(argv)
 
     env = dict(os.environ)
@@ -85,7 +91,10 @@ def run_demo(argv: list[str]) -> int:
         print("demo: database reset")
 
     classbook = [sys.executable, "-m", "classbook.cli"]
-    for step in (["migrate", "--no-input", "-v", "0"], ["loaddemo"]):
+    for step in (
+        ["migrate", "--no-input", "-v", "0"],
+        ["loaddemo", "--families", str(args.families)],
+    ):
         result = subprocess.run([*classbook, *step], env=env)
         if result.returncode != 0:
             print(f"demo: `classbook {' '.join(step)}` failed", file=sys.stderr)
