@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 # Modules whose import registers scenarios; a new scenario module is added here.
-SCENARIO_MODULES = ["classbook.bench.family_search"]
+SCENARIO_MODULES = ["classbook.bench.family_search", "classbook.bench.billing_run"]
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Row:
     scenario: str
     samples_ms: list[float] = field(default_factory=list)
     queries: list[int] = field(default_factory=list)
+    note: str = ""  # a throughput or size figure shown beside the timings
 
     @property
     def p50_ms(self) -> float:
@@ -55,6 +56,7 @@ class Row:
             "samples": len(self.samples_ms),
             "queries_per_request": max(self.queries, default=0),
             "queries_min": min(self.queries, default=0),
+            "note": self.note,
         }
 
 
@@ -108,15 +110,21 @@ def measure(row: Row) -> Iterator[None]:
 
 
 def format_table(rows: list[dict]) -> str:
-    headers = ["scenario", "p50 ms", "p95 ms", "queries/request"]
+    headers = ["scenario", "p50 ms", "p95 ms", "queries/request", "note"]
     lines = [
-        [r["scenario"], f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}", str(r["queries_per_request"])]
+        [
+            r["scenario"],
+            f"{r['p50_ms']:.1f}",
+            f"{r['p95_ms']:.1f}",
+            str(r["queries_per_request"]),
+            r.get("note", ""),
+        ]
         for r in rows
     ]
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
     out = [
         "  ".join(
-            h.ljust(w) if i == 0 else h.rjust(w)
+            h.ljust(w) if i in (0, 4) else h.rjust(w)
             for i, (h, w) in enumerate(zip(headers, widths, strict=True))
         ),
         "  ".join("-" * w for w in widths),
@@ -124,7 +132,7 @@ def format_table(rows: list[dict]) -> str:
     for line in lines:
         out.append(
             "  ".join(
-                c.ljust(w) if i == 0 else c.rjust(w)
+                c.ljust(w) if i in (0, 4) else c.rjust(w)
                 for i, (c, w) in enumerate(zip(line, widths, strict=True))
             )
         )

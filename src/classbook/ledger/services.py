@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 
 from classbook.audit.actions import register_action
 from classbook.audit.context import current_actor
@@ -131,8 +132,21 @@ def _allocate(source: LedgerEntry, target: LedgerEntry, amount_cents: int) -> Al
     )
 
 
+def _has_unapplied_credit(family: Family) -> bool:
+    """A cheap test first: most families have no credit waiting (one query for them)."""
+    credits = LedgerEntry.objects.filter(family=family, direction=CREDIT).aggregate(
+        total=Sum("amount_cents"))["total"] or 0
+    if not credits:
+        return False
+    applied = Allocation.objects.filter(source__family=family).aggregate(
+        total=Sum("amount_cents"))["total"] or 0
+    return credits > applied
+
+
 def _auto_apply(family: Family) -> int:
     """Apply open credits to open debits, oldest due first. Returns cents applied."""
+    if not _has_unapplied_credit(family):
+        return 0
     credits = open_items(family, direction=CREDIT)
     debits = [d for d in open_items(family, direction=DEBIT) if d.entry.kind == Kind.CHARGE]
     total = 0
