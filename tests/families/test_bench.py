@@ -64,7 +64,7 @@ def test_bench_command_with_200_families(tmp_path):
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "selector: all queries" in result.stdout

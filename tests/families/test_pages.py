@@ -467,7 +467,7 @@ def test_policy_pages_and_acceptance(client, family, alice, account_a):
     assert response.status_code == 302
     with activate_account(account_a):
         acceptance = PolicyAcceptance.objects.get()
-    assert acceptance.policy_version == v2 and acceptance.accepted_by == alice
+        assert acceptance.policy_version == v2 and acceptance.accepted_by == alice
     page = client.get(url(family)).content.decode()
     assert "Liability waiver</span> version 2" in page
 
