@@ -9,10 +9,6 @@ def account_by_slug(slug: str) -> Account | None:
     return Account.objects.filter(slug=slug).first()
 
 
-def locations_for_switcher() -> list[Location]:
-    return list(Location.objects.filter(is_active=True).only("id", "name"))
-
-
 def location_list(*, search: str = "") -> QuerySet[Location]:
     queryset = Location.objects.all()
     if search:
