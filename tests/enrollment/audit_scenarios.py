@@ -114,6 +114,9 @@ SCENARIOS = {
     "classbook.enrollment.services.waitlist_join": setup(
         make_class, lambda k: svc.waitlist_join(student=student(), klass=k, start_date=TERM_START)
     ),
+    "classbook.enrollment.services.camp_waitlist_join": setup(
+        _camp, lambda m: svc.camp_waitlist_join(student=student(), camp_option=m[1], days=m[2][:2])
+    ),
     "classbook.enrollment.services.waitlist_leave": setup(
         lambda: _full_class_with_waiting()[1], lambda e: svc.waitlist_leave(entry=e)
     ),

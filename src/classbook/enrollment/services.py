@@ -633,6 +633,39 @@ def waitlist_join(
 
 
 @transaction.atomic
+def camp_waitlist_join(
+    *, student: Student, camp_option: CampOption, days: list[CampDay]
+) -> list[WaitlistEntry]:
+    """Join the waitlist of several days of one camp at once (all or none)."""
+    if not days:
+        raise ValidationFailed({"days": ["Choose the days to wait for."]})
+    if any(day.camp_id != camp_option.camp_id for day in days):
+        raise ValidationFailed("Those days and that option belong to different camps.")
+    entries = []
+    for day in sorted(days, key=lambda d: d.date):
+        try:
+            with transaction.atomic():
+                entries.append(
+                    WaitlistEntry.objects.create(
+                        student=student, camp_day=day, camp_option=camp_option
+                    )
+                )
+        except IntegrityError:
+            raise ValidationFailed(
+                f"{student} is already on the waitlist for {day.date:%b %-d, %Y}."
+            ) from None
+    log_action(
+        action=WAITLIST_JOINED,
+        obj=camp_option.camp,
+        label=f"{student} → {camp_option.camp}",
+        changes=created_fields(
+            {"option": str(camp_option), "days": [f"{e.camp_day.date:%Y-%m-%d}" for e in entries]}
+        ),
+    )
+    return entries
+
+
+@transaction.atomic
 def waitlist_leave(*, entry: WaitlistEntry) -> WaitlistEntry:
     entry = WaitlistEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.status not in (WaitlistEntry.Status.WAITING, WaitlistEntry.Status.OFFERED):
