@@ -58,6 +58,8 @@ def test_bench_command_with_200_families(tmp_path):
             "1",
             "--database",
             "sqlite",
+            "--scenario",
+            "family_search",
             "--output-dir",
             str(tmp_path),
         ],
