@@ -12,6 +12,7 @@ urlpatterns = [
     path("<slug:account_slug>/office/billing/", include("classbook.billing.urls")),
     path("<slug:account_slug>/office/families/", include("classbook.families.urls")),
     path("<slug:account_slug>/office/catalog/", include("classbook.catalog.urls")),
+    path("<slug:account_slug>/office/enrollment/", include("classbook.enrollment.urls")),
     path("<slug:account_slug>/office/", include("classbook.office.urls")),
     path("<slug:account_slug>/portal/", include("classbook.portal.urls")),
     path("<slug:account_slug>/", include("classbook.portal.root_urls")),

@@ -1028,6 +1028,11 @@ def _carry_out(request: EnrollmentRequest) -> None:
             effective_date=request.effective_date,
             reason="Requested by the family",
         )
+    elif request.meeting is None:  # a schedule change or closure removed the meeting
+        raise ValidationFailed(
+            "The meeting this request was for no longer takes place; "
+            "deny it with a message suggesting another date."
+        )
     elif kind == EnrollmentRequest.Kind.TRIAL:
         trial_book(student=request.student, meeting=request.meeting)
     else:
