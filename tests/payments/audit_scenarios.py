@@ -58,6 +58,26 @@ def _card_remove(ctx):
     return lambda: services.card_remove(card=saved)
 
 
+def _card_autopay(ctx):
+    saved = SavedCard.objects.create(
+        family=make_family("Auto"),
+        payment_method_id="pm_auto",
+        last4="4242",
+        exp_month=1,
+        exp_year=2030,
+    )
+    return lambda: services.card_autopay_set(card=saved, use_for_autopay=True)
+
+
+def _issue_review(ctx):
+    from classbook.payments.models import ReconciliationIssue
+
+    issue = ReconciliationIssue.objects.create(
+        kind="missing_payment", gateway_id="pi_review", action="Recorded"
+    )
+    return lambda: services.reconciliation_issue_review(issue=issue)
+
+
 def _fail(ctx):
     attempt = _attempt(ctx)
     return lambda: services.attempt_fail(attempt=attempt, message="Declined")
@@ -69,6 +89,8 @@ SCENARIOS = {
     ),
     "classbook.payments.services.card_save": _card_save,
     "classbook.payments.services.card_remove": _card_remove,
+    "classbook.payments.services.card_autopay_set": _card_autopay,
+    "classbook.payments.services.reconciliation_issue_review": _issue_review,
     "classbook.payments.services.attempt_fail": _fail,
     "classbook.payments.services.attempt_settle": _settle,
     "classbook.payments.services.refund_settle": _refund_settle,
@@ -81,4 +103,8 @@ EXEMPT = {
     "classbook.payments.services.payment_take": "several audited transactions by design",
     "classbook.payments.services.attempt_resolve": "settles through attempt_settle/_fail",
     "classbook.payments.services.gateway_refund": "refund_started, then refund_settle",
+    "classbook.payments.services.card_setup_start": (
+        "only asks the gateway for a SetupIntent (and links the family's gateway "
+        "customer); the card is audited when it is saved or charged"
+    ),
 }

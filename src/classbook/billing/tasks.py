@@ -12,6 +12,7 @@ from classbook.core import clock
 from classbook.core.tasks import tenant_task
 from classbook.families.models import Family
 from classbook.ledger.services import BatchLine, entries_post_batch
+from classbook.payments.tasks import autopay_after_billing
 
 BATCH_SIZE = 200
 
@@ -86,4 +87,5 @@ def post_billing_run(*, account, run_id: int) -> dict:
         status=BillingRun.Status.DONE, finished_at=clock.now(), updated_at=clock.now()
     )
     run.refresh_from_db()
+    autopay_after_billing(account=account, period=run.period)  # cards on file pay what is due
     return {"families": run.families_done, "entries": run.charges_posted}

@@ -6,4 +6,7 @@ class PaymentsConfig(AppConfig):
     label = "payments"
 
     def ready(self):
-        from classbook.payments import housekeeping  # noqa: F401  (reconciler step)
+        from classbook.payments import (  # noqa: F401
+            autopay,  # autopay retry step
+            housekeeping,  # reconciler step
+        )

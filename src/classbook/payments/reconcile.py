@@ -20,7 +20,7 @@ from classbook.audit.actions import register_action
 from classbook.audit.services import log_action
 from classbook.core import clock
 from classbook.core.tenancy import require_account
-from classbook.payments.gateway import GatewayRefused, GatewayUnavailable
+from classbook.payments.gateway import GatewayRefused, GatewayUnavailable, Refund
 from classbook.payments.models import (
     GatewayRefundRecord,
     GatewaySettings,
@@ -135,6 +135,13 @@ def reconcile(*, since: datetime | None = None, now: datetime | None = None) -> 
         elif attempt.intent_id != intent.id:
             report.duplicates += _duplicate(attempt, intent, gateway, settings)
     # 3. gateway refunds
+    reconcile_refunds(refunds, report)
+    return report
+
+
+def reconcile_refunds(refunds: list[Refund], report: ReconcileReport) -> None:
+    """Step 3, also run by the ``charge.refunded`` webhook for one payment's refunds:
+    every refund at the gateway is on the ledger once."""
     for refund in refunds:
         if refund.status not in ("succeeded", "pending"):
             continue
@@ -177,7 +184,6 @@ def reconcile(*, since: datetime | None = None, now: datetime | None = None) -> 
             needs_review=True,
             action="Refund made outside Classbook recorded on the ledger.",
         )
-    return report
 
 
 def _duplicate(attempt, intent, gateway, settings: GatewaySettings | None) -> int:

@@ -19,6 +19,7 @@ while the gateway is called.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -41,6 +42,7 @@ from classbook.payments.models import (
     GatewayRefundRecord,
     GatewaySettings,
     PaymentAttempt,
+    ReconciliationIssue,
     SavedCard,
 )
 from classbook.payments.selectors import gateway_for_account
@@ -52,6 +54,8 @@ ATTEMPT_STARTED = register_action("payments.attempt_started", "Card payment star
 ATTEMPT_SETTLED = register_action("payments.attempt_settled", "Card payment settled")
 REFUND_STARTED = register_action("payments.refund_started", "Gateway refund started")
 REFUND_SETTLED = register_action("payments.refund_settled", "Gateway refund settled")
+CARD_AUTOPAY_SET = register_action("payments.card_autopay", "Autopay card chosen")
+ISSUE_REVIEWED = register_action("payments.issue_reviewed", "Reconciliation difference reviewed")
 
 Status = PaymentAttempt.Status
 # An attempt whose outcome is unknown blocks a new one for the same thing this long.
@@ -103,17 +107,18 @@ def gateway_settings_save(
     current.autopay_retry_days = sorted(set(autopay_retry_days or [1, 3, 7]))
     current.updated_at = clock.now()
     current.save()
-    log_action(
-        action=SETTINGS_SAVED,
-        obj=current,
-        label="Gateway settings",
-        changes={
-            "mode": [None, mode],
-            "publishable_key": [None, current.publishable_key],
-            "secret_key": ["", ""] if secret_key else {},
-            "api_base": [None, current.api_base],
-        },
-    )
+    changes = {
+        "mode": [None, mode],
+        "publishable_key": [None, current.publishable_key],
+        "api_base": [None, current.api_base],
+        "duplicate_policy": [None, duplicate_policy],
+    }
+    # A secret left empty is kept, and is then not a change (masked when it is one).
+    if secret_key:
+        changes["secret_key"] = [None, "replaced"]
+    if webhook_secret:
+        changes["webhook_secret"] = [None, "replaced"]
+    log_action(action=SETTINGS_SAVED, obj=current, label="Gateway settings", changes=changes)
     return current
 
 
@@ -172,6 +177,37 @@ def card_save(
             label=str(family),
             changes=created_fields({"card": str(card), "autopay": use_for_autopay}),
         )
+    return card
+
+
+def card_setup_start(*, family: Family) -> tuple[str, str]:
+    """A SetupIntent for the browser: ``(id, client secret)``. Stripe.js sends the card
+    from the browser to the gateway with it (``confirmCardSetup``) and hands back only a
+    payment-method id. Nothing of ours changes but the family's gateway customer link (no
+    audit entry: the card is audited when it is saved or charged)."""
+    gateway = _require_gateway()
+    return gateway.create_setup_intent(customer_id=_customer_id(family, gateway))
+
+
+@transaction.atomic
+def card_autopay_set(*, card: SavedCard, use_for_autopay: bool) -> SavedCard:
+    """Choose the family's card for autopay (one at most), or stop using it."""
+    card = SavedCard.objects.select_for_update().get(pk=card.pk)
+    if card.removed_at is not None:
+        raise ValidationFailed("This card was removed; save it again to use it.")
+    if use_for_autopay:
+        SavedCard.objects.filter(family_id=card.family_id).exclude(pk=card.pk).update(
+            use_for_autopay=False
+        )
+    before = card.use_for_autopay
+    card.use_for_autopay = use_for_autopay
+    card.save(update_fields=["use_for_autopay"])
+    log_action(
+        action=CARD_AUTOPAY_SET,
+        obj=card.family,
+        label=str(card.family),
+        changes={f"autopay · {card}": [before, use_for_autopay]},
+    )
     return card
 
 
@@ -437,7 +473,7 @@ def attempt_settle(
             reference=intent.charge_id or intent.id,
             location=attempt.location,
             apply_to=_applications(attempt) or None,
-            entry_date=intent.created.date() if intent.created else None,
+            entry_date=_account_date(intent.created),
             idempotency_key=f"gateway:{intent.id}",
         )
         attempt.status, attempt.ledger_entry = Status.SUCCEEDED, entry
@@ -464,6 +500,14 @@ def attempt_settle(
             },
         )
     return attempt
+
+
+def _account_date(moment):
+    """The day a gateway timestamp falls on where the business is (not the UTC day), so
+    an evening payment is on that evening's deposit."""
+    if moment is None:
+        return None
+    return moment.astimezone(zoneinfo.ZoneInfo(require_account().timezone)).date()
 
 
 def attempt_resolve(*, attempt: PaymentAttempt, gateway=None) -> PaymentAttempt:
@@ -588,3 +632,20 @@ def refund_settle(
             changes={"status": [None, record.status], "refund": [None, refund_id]},
         )
     return record
+
+
+@transaction.atomic
+def reconciliation_issue_review(*, issue: ReconciliationIssue) -> ReconciliationIssue:
+    """Staff looked at a difference the reconciler found: it no longer needs review."""
+    issue = ReconciliationIssue.objects.select_for_update().get(pk=issue.pk)
+    if not issue.needs_review:
+        return issue
+    issue.needs_review = False
+    issue.save(update_fields=["needs_review"])
+    log_action(
+        action=ISSUE_REVIEWED,
+        obj=issue,
+        label=issue.get_kind_display(),
+        changes={"needs_review": [True, False], "gateway_id": [None, issue.gateway_id]},
+    )
+    return issue
