@@ -303,6 +303,15 @@ def _mark(attempt: PaymentAttempt, **fields) -> None:
         setattr(attempt, name, value)
 
 
+def _mark_unknown(attempt: PaymentAttempt) -> None:
+    """Only a request still processing may say "unknown": a webhook or the reconciler may
+    have settled the attempt meanwhile, and that outcome must not be overwritten."""
+    PaymentAttempt.objects.filter(pk=attempt.pk, status=Status.PROCESSING).update(
+        status=Status.UNKNOWN, updated_at=clock.now()
+    )
+    attempt.refresh_from_db()
+
+
 def _unsettled_twin(family: Family, purpose: str, cart: str) -> PaymentAttempt | None:
     """An earlier attempt for the same thing whose outcome is not known yet."""
     since = clock.now() - UNSETTLED_TWIN_WINDOW
@@ -379,7 +388,7 @@ def payment_take(
         _mark(attempt, intent_id=intent.id)
         intent = gateway.confirm_intent(intent_id=intent.id)
     except CardDeclined as declined:
-        _mark(attempt, status=Status.UNKNOWN)
+        _mark_unknown(attempt)
         if attempt.intent_id:
             intent = _safe_retrieve(gateway, attempt.intent_id)
             if intent is None:
@@ -387,7 +396,7 @@ def payment_take(
         else:
             return _result(attempt_fail(attempt=attempt, message=str(declined)))
     except GatewayUnavailable:
-        _mark(attempt, status=Status.UNKNOWN)
+        _mark_unknown(attempt)
         return _result(attempt)
     except GatewayRefused as refused:
         return _result(attempt_fail(attempt=attempt, message=str(refused)))
