@@ -214,3 +214,25 @@ def test_a_reconciler_that_lost_the_race_files_no_missing_payment(bench, family,
     require(result.succeeded and not result.attempt.recorded_by_reconciler)
     issues = list(ReconciliationIssue.objects.filter(kind="missing_payment"))
     assert issues == [], [i.action for i in issues]
+
+
+def test_two_refunds_of_the_whole_payment_at_once_refund_it_once(bench, family, account_a):
+    from classbook.core.errors import ValidationFailed
+    from classbook.payments import services
+
+    payment = take(family, bench.card(), token="form-1").attempt.ledger_entry
+
+    def refund_all():
+        try:
+            return services.gateway_refund(payment=payment, amount_cents=8000, reason="Both")
+        except ValidationFailed as refused:
+            return f"refused: {refused}"
+
+    with run_before(f"{SERVICES}.gateway_refund", meet(2)):
+        outcomes = no_errors(in_threads(account_a, refund_all, refund_all))
+    refused = [o for o in outcomes if isinstance(o, str) and o.startswith("refused")]
+    assert len(refused) == 1, outcomes  # localstripe would refund twice: we must not ask
+    refunds = bench.truth.list_refunds(since=faults.EPOCH)
+    assert sum(r.amount_cents for r in refunds) == 8000
+    assert check_payments(bench.truth, families=[family]).gateway_refunds == 1
+    assert LedgerEntry.objects.filter(kind="refund").count() == 1
