@@ -183,7 +183,9 @@ class _Rule:
     path: re.Pattern
     action: str  # "drop" (forward, lose the response) or "refuse" (never forward)
     remaining: int
+    meanwhile: Callable[[str], None] | None = None  # runs after the gateway acted
     fired: int = 0
+    errors: list[BaseException] = field(default_factory=list)
 
 
 class DroppingProxy:
@@ -231,8 +233,8 @@ class DroppingProxy:
 
     # rules
 
-    def _add(self, route: tuple[str, str], action: str, times: int) -> _Rule:
-        rule = _Rule(route[0], re.compile(route[1]), action, times)
+    def _add(self, route: tuple[str, str], action: str, times: int, meanwhile=None) -> _Rule:
+        rule = _Rule(route[0], re.compile(route[1]), action, times, meanwhile)
         with self._lock:
             self._rules.append(rule)
         return rule
@@ -250,9 +252,17 @@ class DroppingProxy:
             self.requests.clear()
 
     @contextlib.contextmanager
-    def fault(self, route: tuple[str, str], action: str = "drop", times: int = 1):
-        """A rule for the length of a block; yields it (``.fired`` says whether it hit)."""
-        rule = self._add(route, action, times)
+    def fault(
+        self,
+        route: tuple[str, str],
+        action: str = "drop",
+        times: int = 1,
+        meanwhile: Callable[[str], None] | None = None,
+    ):
+        """A rule for the length of a block; yields it (``.fired`` says whether it hit).
+        ``meanwhile(path)`` runs in the proxy's thread after the gateway answered and
+        before the response is dropped: what happens while the app waits in vain."""
+        rule = self._add(route, action, times, meanwhile)
         try:
             yield rule
         finally:
@@ -266,14 +276,14 @@ class DroppingProxy:
         with self._lock:
             return sum(1 for m, p, _ in self.requests if m == route[0] and pattern.match(p))
 
-    def _action(self, method: str, path: str) -> str:
+    def _rule(self, method: str, path: str) -> _Rule | None:
         with self._lock:
             for rule in self._rules:
                 if rule.remaining > 0 and rule.method == method and rule.path.match(path):
                     rule.remaining -= 1
                     rule.fired += 1
-                    return rule.action
-        return "forward"
+                    return rule
+        return None
 
     # one connection
 
@@ -289,12 +299,18 @@ class DroppingProxy:
             path = urllib.parse.urlsplit(target).path
             length = int(_header(headers, "content-length") or 0)
             body = reader.read(length) if length else b""
-            action = self._action(method, path)
+            rule = self._rule(method, path)
+            action = rule.action if rule else "forward"
             with self._lock:
                 self.requests.append((method, path, action))
             if action == "refuse":
                 return
             response = self._forward(request_line, headers, body)
+            if rule and rule.meanwhile:
+                try:
+                    rule.meanwhile(path)
+                except BaseException as exc:  # kept for the test to assert on
+                    rule.errors.append(exc)
             if action == "drop":
                 return
             client.sendall(_with_connection_close(response))

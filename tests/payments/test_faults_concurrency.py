@@ -236,3 +236,35 @@ def test_two_refunds_of_the_whole_payment_at_once_refund_it_once(bench, family, 
     assert sum(r.amount_cents for r in refunds) == 8000
     assert check_payments(bench.truth, families=[family]).gateway_refunds == 1
     assert LedgerEntry.objects.filter(kind="refund").count() == 1
+
+
+def test_a_webhook_that_settles_while_the_response_is_lost_is_not_overwritten(
+    bench, family, account_a
+):
+    """The gateway confirms, its webhook arrives and settles the attempt, and only then
+    does the request learn that its own response was lost: the request must not turn
+    the settled attempt back into 'unknown'."""
+    from django.db import connections
+
+    webhooks = pytest.importorskip("classbook.payments.webhooks")
+    outcomes = []
+
+    def webhook_meanwhile(path: str) -> None:
+        intent_id = path.split("/")[3]  # /v1/payment_intents/<id>/confirm
+        try:
+            with activate_account(account_a):
+                intent = bench.truth.retrieve_intent(intent_id=intent_id)
+                payload, signature = faults.intent_event(intent)
+                outcomes.append(webhooks.webhook_receive(payload=payload, signature=signature))
+        finally:
+            connections.close_all()
+
+    with bench.proxy.fault(faults.INTENT_CONFIRM, meanwhile=webhook_meanwhile) as dropped:
+        result = take(family, bench.card(), token="form-1")
+    require(dropped.fired == 1 and not dropped.errors, repr(dropped.errors))
+    require(len(outcomes) == 1 and outcomes[0].status == 200, repr(outcomes))
+    result.attempt.refresh_from_db()
+    assert result.attempt.status == "succeeded" and payments() == 1
+    assert result.succeeded, result.message
+    reconcile_after(minutes=11)
+    assert check_payments(bench.truth, families=[family]).kept == 1 and payments() == 1
