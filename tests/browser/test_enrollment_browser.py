@@ -8,14 +8,13 @@ import pytest
 from classbook.core.tenancy import activate_account
 from classbook.enrollment import services
 from classbook.enrollment.models import Enrollment
-from tests.browser.conftest import browser, page, phone  # noqa: F401 (fixtures)
 from tests.browser.test_office_browser import log_in
 from tests.enrollment.helpers import TERM_START, make_class, make_student
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_enroll_with_live_search_and_eligibility(page, live_server, account_a, alice):  # noqa: F811
+def test_enroll_with_live_search_and_eligibility(page, live_server, account_a, alice):
     with activate_account(account_a):
         klass = make_class(capacity=2)
         maya = make_student("Maya")
@@ -38,7 +37,7 @@ def test_enroll_with_live_search_and_eligibility(page, live_server, account_a, a
         assert Enrollment.objects.get(student=maya).start_date == date(2027, 2, 1)
 
 
-def test_run_a_waitlist_on_a_phone(phone, live_server, account_a, alice):  # noqa: F811
+def test_run_a_waitlist_on_a_phone(phone, live_server, account_a, alice):
     with activate_account(account_a):
         klass = make_class(capacity=1)
         seated = services.enroll(student=make_student("Seated"), klass=klass, start_date=TERM_START)
