@@ -283,7 +283,8 @@ def test_family_page_shows_people_ages_and_history(client, family, alice):
         assert ana.age_label in page
     assert "Allergies: Peanuts" in page
     assert "Family added" in page  # history
-    assert "Enrollments" not in page and "Balance" not in page
+    # The enrollment and ledger apps' sections are on the family page too.
+    assert "Enrollments" in page and "Balance" in page and "Ledger &amp; payments" in page
 
 
 def test_note_added_inline_with_htmx(client, family, alice):
