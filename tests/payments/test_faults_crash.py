@@ -107,15 +107,6 @@ def test_a_crash_after_the_gateway_refunded_is_recorded_by_the_reconciler(bench,
     assert LedgerEntry.objects.filter(kind="refund").count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: a refund record committed before a crash that kept it from reaching the "
-        "gateway stays 'pending' forever (the reconciler only settles records it finds at "
-        "the gateway) and holds its amount back from every later refund"
-    ),
-)
 def test_a_crash_before_the_refund_reached_the_gateway_converges(bench, family):
     payment = take(family, bench.card(), token="form-1").attempt.ledger_entry
     with crash_before(_REFUND) as trip, pytest.raises(ProcessCrash):

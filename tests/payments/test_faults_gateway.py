@@ -160,15 +160,6 @@ def test_a_lost_refund_response_is_recorded_once_and_holds_back_its_amount(bench
     assert LedgerEntry.objects.filter(kind="refund").count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "BUG: a gateway refund whose request never reached the gateway stays 'unknown' "
-        "forever: the reconciler only settles refund records it finds at the gateway, so "
-        "the record never converges and its amount is held back from every later refund"
-    ),
-)
 def test_a_refund_that_never_reached_the_gateway_converges(bench, family):
     payment = take(family, bench.card(), token="form-1").attempt.ledger_entry
     with bench.proxy.fault(REFUND_CREATE, action="refuse") as refused:

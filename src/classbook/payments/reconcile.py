@@ -28,7 +28,12 @@ from classbook.payments.models import (
     ReconciliationIssue,
 )
 from classbook.payments.selectors import gateway_for_account, gateway_settings
-from classbook.payments.services import attempt_resolve, attempt_settle, refund_settle
+from classbook.payments.services import (
+    NEVER_SENT_AFTER,
+    attempt_resolve,
+    attempt_settle,
+    refund_settle,
+)
 
 ISSUE_RECORDED = register_action("payments.reconciliation_issue", "Reconciliation difference")
 
@@ -85,13 +90,22 @@ def reconcile(*, since: datetime | None = None, now: datetime | None = None) -> 
         return report
     now = now or clock.now()
     since = since or now - DEFAULT_WINDOW
+    # Look back far enough to see the refund of any record still open.
+    oldest_open = (
+        GatewayRefundRecord.objects.filter(status__in=["pending", "unknown"])
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if oldest_open is not None:
+        since = min(since, oldest_open - timedelta(minutes=5))
     slug = require_account().slug
     # 1. stuck attempts
     for attempt in PaymentAttempt.objects.filter(
         status__in=["pending", "processing", "unknown"], created_at__lte=now - STUCK_AFTER
     ):
         before = attempt.status
-        settled = attempt_resolve(attempt=attempt, gateway=gateway)
+        settled = attempt_resolve(attempt=attempt, gateway=gateway, by_reconciler=True)
         if settled.status != before:
             report.settled += 1
     # 2. gateway payments
@@ -123,19 +137,20 @@ def reconcile(*, since: datetime | None = None, now: datetime | None = None) -> 
             continue
         attempt.refresh_from_db()
         if attempt.status != "succeeded":
-            attempt_settle(attempt=attempt, intent=intent, by_reconciler=True)
-            report.recorded += _issue(
-                Kind.MISSING_PAYMENT,
-                intent.id,
-                attempt=attempt,
-                amount_cents=intent.amount_cents,
-                needs_review=True,
-                action="Recorded on the ledger by the reconciler.",
-            )
+            settled = attempt_settle(attempt=attempt, intent=intent, by_reconciler=True)
+            report.recorded += settled.recorded_by_reconciler and settled.intent_id == intent.id
         elif attempt.intent_id != intent.id:
             report.duplicates += _duplicate(attempt, intent, gateway, settings)
     # 3. gateway refunds
     reconcile_refunds(refunds, report)
+    # 4. refunds we started that never reached the gateway (a crash, a refused request)
+    seen = {r.metadata.get("refund_uuid") for r in refunds}
+    for record in GatewayRefundRecord.objects.filter(
+        status__in=["pending", "unknown"], created_at__lte=now - NEVER_SENT_AFTER
+    ):
+        if str(record.uuid) not in seen:
+            refund_settle(record=record, refund_id="", succeeded=False)
+            report.settled += 1
     return report
 
 
@@ -188,9 +203,18 @@ def reconcile_refunds(refunds: list[Refund], report: ReconcileReport) -> None:
 
 def _duplicate(attempt, intent, gateway, settings: GatewaySettings | None) -> int:
     """A second success for an attempt already paid: refund it (policy) or flag it."""
-    if ReconciliationIssue.objects.filter(kind=Kind.DUPLICATE, gateway_id=intent.id).exists():
-        return 0
     refund_it = settings is None or settings.duplicate_policy == "refund"
+    # Claim first: the issue's unique constraint lets one reconciler act, so two running
+    # at once never refund the second charge twice.
+    if not _issue(
+        Kind.DUPLICATE,
+        intent.id,
+        attempt=attempt,
+        amount_cents=intent.amount_cents,
+        needs_review=True,
+        action="Charged twice for one attempt; being handled.",
+    ):
+        return 0
     action = "Flagged for staff: charged twice for one attempt."
     if refund_it and intent.amount_refunded_cents < intent.amount_cents:
         try:
@@ -204,11 +228,7 @@ def _duplicate(attempt, intent, gateway, settings: GatewaySettings | None) -> in
         except (GatewayUnavailable, GatewayRefused) as exc:
             action = f"Refund of the second charge failed ({exc}); flagged for staff."
             refund_it = False
-    return _issue(
-        Kind.DUPLICATE,
-        intent.id,
-        attempt=attempt,
-        amount_cents=intent.amount_cents,
-        action=action,
-        needs_review=not refund_it,
+    ReconciliationIssue.objects.filter(kind=Kind.DUPLICATE, gateway_id=intent.id).update(
+        action=action, needs_review=not refund_it
     )
+    return 1

@@ -321,7 +321,7 @@ def _unsettled_twin(family: Family, purpose: str, cart: str) -> PaymentAttempt |
             purpose=purpose,
             cart=cart,
             created_at__gte=since,
-            status__in=[Status.PROCESSING, Status.UNKNOWN],
+            status__in=[Status.PENDING, Status.PROCESSING, Status.UNKNOWN],
         )
         .order_by("-created_at")
         .first()
@@ -344,8 +344,25 @@ def payment_take(
     if not isinstance(amount_cents, int) or amount_cents <= 0:
         raise ValidationFailed({"amount": ["The amount must be more than zero."]})
     gateway = _require_gateway()
-    twin = _unsettled_twin(family, purpose, cart)
-    if twin is not None and twin.request_token != request_token:
+    for _ in range(2):  # a twin that turns out failed lets us try once more
+        with transaction.atomic():
+            # Two tabs or two guardians at the same moment queue here (no gateway call is
+            # made while the lock is held), so only one of them opens an attempt.
+            Family.objects.select_for_update().filter(pk=family.pk).exists()
+            twin = _unsettled_twin(family, purpose, cart)
+            if twin is None or twin.request_token == request_token:
+                attempt = _attempt_open(
+                    family=family,
+                    amount_cents=amount_cents,
+                    purpose=purpose,
+                    payment_method_id=payment_method_id,
+                    request_token=request_token,
+                    apply_to=apply_to,
+                    cart=cart,
+                    location=location,
+                    card_label=card_label,
+                )
+                break
         twin = attempt_resolve(attempt=twin, gateway=gateway)
         if twin.status == Status.SUCCEEDED:
             return PaymentResult(
@@ -354,20 +371,11 @@ def payment_take(
         if twin.status != Status.FAILED:
             return PaymentResult(
                 twin,
-                "An earlier payment is still being confirmed by the "
-                "card processor. Wait a minute before trying again.",
+                "An earlier payment is still being confirmed by the card processor. Wait a "
+                "few minutes before trying again; nothing more was charged.",
             )
-    attempt = _attempt_open(
-        family=family,
-        amount_cents=amount_cents,
-        purpose=purpose,
-        payment_method_id=payment_method_id,
-        request_token=request_token,
-        apply_to=apply_to,
-        cart=cart,
-        location=location,
-        card_label=card_label,
-    )
+    else:
+        return PaymentResult(twin, "Please try again.")
     if attempt.status != Status.PENDING or not _claim(attempt):
         attempt.refresh_from_db()
         return _result(attempt)
@@ -488,6 +496,17 @@ def attempt_settle(
         attempt.status, attempt.ledger_entry = Status.SUCCEEDED, entry
         attempt.intent_id, attempt.charge_id = intent.id, intent.charge_id
         attempt.recorded_by_reconciler = by_reconciler
+        if by_reconciler:  # flagged by the call that recorded it, in its transaction
+            ReconciliationIssue.objects.get_or_create(
+                kind=ReconciliationIssue.Kind.MISSING_PAYMENT,
+                gateway_id=intent.id,
+                defaults={
+                    "attempt": attempt,
+                    "amount_cents": intent.amount_cents,
+                    "needs_review": True,
+                    "action": "Recorded on the ledger by the reconciler.",
+                },
+            )
         for hook in SETTLEMENT_HOOKS.get(attempt.purpose, []):
             hook(attempt)
     elif intent.failed:
@@ -519,7 +538,9 @@ def _account_date(moment):
     return moment.astimezone(zoneinfo.ZoneInfo(require_account().timezone)).date()
 
 
-def attempt_resolve(*, attempt: PaymentAttempt, gateway=None) -> PaymentAttempt:
+def attempt_resolve(
+    *, attempt: PaymentAttempt, gateway=None, by_reconciler: bool = False
+) -> PaymentAttempt:
     """Settle an attempt whose outcome is unknown from what the gateway knows."""
     gateway = gateway or _require_gateway()
     attempt.refresh_from_db()
@@ -552,7 +573,7 @@ def attempt_resolve(*, attempt: PaymentAttempt, gateway=None) -> PaymentAttempt:
         return attempt_fail(
             attempt=attempt, message="The payment was not completed; nothing was charged."
         )
-    return attempt_settle(attempt=attempt, intent=intent)
+    return attempt_settle(attempt=attempt, intent=intent, by_reconciler=by_reconciler)
 
 
 def gateway_refund(*, payment: LedgerEntry, amount_cents: int, reason: str) -> GatewayRefundRecord:
