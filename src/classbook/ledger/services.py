@@ -134,12 +134,20 @@ def _allocate(source: LedgerEntry, target: LedgerEntry, amount_cents: int) -> Al
 
 def _has_unapplied_credit(family: Family) -> bool:
     """A cheap test first: most families have no credit waiting (one query for them)."""
-    credits = LedgerEntry.objects.filter(family=family, direction=CREDIT).aggregate(
-        total=Sum("amount_cents"))["total"] or 0
+    credits = (
+        LedgerEntry.objects.filter(family=family, direction=CREDIT).aggregate(
+            total=Sum("amount_cents")
+        )["total"]
+        or 0
+    )
     if not credits:
         return False
-    applied = Allocation.objects.filter(source__family=family).aggregate(
-        total=Sum("amount_cents"))["total"] or 0
+    applied = (
+        Allocation.objects.filter(source__family=family).aggregate(total=Sum("amount_cents"))[
+            "total"
+        ]
+        or 0
+    )
     return credits > applied
 
 
