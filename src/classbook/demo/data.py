@@ -104,6 +104,14 @@ def load_demo_data(*, families: int = 300, classes: int = 60, seed: int = 2026) 
         generate_catalog(seed=seed, classes=classes, instructor_password=DEMO_PASSWORD)
         generate_families(count=families, seed=seed)
         generate_activity(seed=seed)
+        from classbook.portal.services import portal_settings_update
+
+        portal_settings_update(
+            mode="active",
+            allow_pay_later=True,
+            welcome_text="Gymnastics for every age: find a class, hold a seat, pay online.",
+            drop_notice_days=14,
+        )
     if not User.objects.filter(username=OPERATOR_USERNAME).exists():  # operators: no account
         operator_create(
             username=OPERATOR_USERNAME, email="ops@classbook.example", password=OPERATOR_PASSWORD
