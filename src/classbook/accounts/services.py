@@ -2,26 +2,18 @@
 
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from classbook.accounts.auth import generate_one_time_password
 from classbook.accounts.models import Account, Location, User
 from classbook.audit.actions import register_action
 from classbook.audit.services import changes_between, created_fields, log_action, snapshot
-from classbook.core.errors import ValidationFailed
+from classbook.core.errors import ValidationFailed, validated
 from classbook.core.tenancy import activate_account, require_account
 
 ACCOUNT_CREATED = register_action("account.created", "Business account created")
 LOCATION_CREATED = register_action("location.created", "Location added")
 LOCATION_UPDATED = register_action("location.updated", "Location changed")
-
-
-def _validated(instance, *, exclude: list[str] | None = None) -> None:
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        raise ValidationFailed(exc.message_dict) from None
 
 
 @dataclass(frozen=True)
@@ -60,7 +52,7 @@ def account_create(
     if Account.objects.filter(slug=slug).exists():
         raise ValidationFailed({"slug": [f"The address “{slug}” is already taken."]})
     account = Account(slug=slug, name=name.strip(), timezone=timezone, currency=currency)
-    _validated(account)
+    validated(account)
     try:
         with transaction.atomic():
             account.save()
@@ -108,7 +100,7 @@ def operator_create(*, username: str, email: str, password: str) -> User:
         must_change_password=False,
     )
     user.set_password(password)
-    _validated(user, exclude=["account"])
+    validated(user, exclude=["account"])
     if User.everyone.filter(account__isnull=True, username__iexact=user.username).exists():
         raise ValidationFailed({"username": [f"“{user.username}” is already in use."]})
     user.save()
@@ -143,7 +135,7 @@ def location_save(*, location: Location | None = None, **fields) -> Location:
     before = snapshot(location, LOCATION_FIELDS)
     for key, value in fields.items():
         setattr(location, key, value.strip() if isinstance(value, str) else value)
-    _validated(location, exclude=["account"])
+    validated(location, exclude=["account"])
     clash = Location.objects.filter(name__iexact=location.name).exclude(pk=location.pk)
     if clash.exists():
         raise ValidationFailed({"name": [f"There is already a location named “{location.name}”."]})

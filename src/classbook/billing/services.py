@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
@@ -14,7 +13,7 @@ from classbook.billing.compute import families_with_seats, period_bounds
 from classbook.billing.models import BillingRun, BillingSettings, TuitionAssignment, TuitionRule
 from classbook.catalog.models import Class, Program
 from classbook.core import clock
-from classbook.core.errors import ValidationFailed
+from classbook.core.errors import ValidationFailed, validated
 from classbook.core.tenancy import require_account
 from classbook.families.models import Family
 from classbook.ledger.models import LedgerEntry
@@ -28,13 +27,6 @@ RUN_STARTED = register_action("billing.run_started", "Billing run started")
 RUN_RESUMED = register_action("billing.run_resumed", "Billing run resumed")
 
 SETTINGS_FIELDS = [f.name for f in BillingSettings._meta.fields if f.name not in ("id", "account")]
-
-
-def _validated(instance, **kwargs) -> None:
-    try:
-        instance.full_clean(**kwargs)
-    except ValidationError as exc:
-        raise ValidationFailed(exc.message_dict) from None
 
 
 def _check_hour_table(table) -> list[list[int]]:
@@ -69,7 +61,7 @@ def tuition_rule_save(
         if amount_cents <= 0:
             raise ValidationFailed({"amount_cents": ["Enter a price above zero."]})
         rule.amount_cents, rule.hour_table = amount_cents, []
-    _validated(rule, exclude=["account"])
+    validated(rule, exclude=["account"])
     if TuitionRule.objects.filter(name__iexact=rule.name).exclude(pk=rule.pk).exists():
         raise ValidationFailed({"name": [f"There is already a rule named “{rule.name}”."]})
     rule.save()
@@ -126,7 +118,7 @@ def billing_settings_update(**fields) -> BillingSettings:
             for name in names:
                 if getattr(settings, name) > 100:
                     raise ValidationFailed({name: ["A percentage cannot be above 100."]})
-    _validated(settings, exclude=["account"])
+    validated(settings, exclude=["account"])
     settings.save()
     log_action(
         action=SETTINGS_SAVED,

@@ -17,3 +17,13 @@ class ValidationFailed(ClassbookError):
             errors = {"__all__": [errors]}
         self.errors = errors
         super().__init__("; ".join(m for msgs in errors.values() for m in msgs))
+
+
+def validated(instance, *, exclude=None) -> None:
+    """``full_clean()`` a model instance; field errors become ValidationFailed."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        raise ValidationFailed(exc.message_dict) from None

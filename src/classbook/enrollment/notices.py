@@ -3,19 +3,14 @@
 from django.core.mail import send_mail
 
 from classbook.enrollment.models import WaitlistEntry
-from classbook.families.models import Guardian
+from classbook.families.selectors import guardian_to_email
 
 
 def send_offer_notices(entry_ids: list[int]) -> None:
     for entry in WaitlistEntry.objects.filter(pk__in=entry_ids).select_related(
         "student__family", "klass", "camp_day__camp", "account"
     ):
-        guardian = (
-            Guardian.objects.filter(family=entry.student.family, is_active=True)
-            .exclude(email="")
-            .order_by("-is_primary", "pk")
-            .first()
-        )
+        guardian = guardian_to_email(entry.student.family)
         if guardian is None:
             continue
         place = entry.klass or entry.camp_day

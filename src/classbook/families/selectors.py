@@ -205,3 +205,14 @@ def guardian_for_user(user) -> Guardian | None:
 
 def portal_family_students(family: Family) -> list[Student]:
     return list(Student.objects.filter(family=family, is_active=True).select_related("level"))
+
+
+def guardian_to_email(family: Family) -> Guardian | None:
+    """The active guardian notices go to: the primary one if they have an email, else the
+    first other guardian with one."""
+    return (
+        Guardian.objects.filter(family=family, is_active=True)
+        .exclude(email="")
+        .order_by("-is_primary", "pk")
+        .first()
+    )

@@ -12,7 +12,8 @@ from django.db.models import F, Q, Sum
 
 from classbook.core import clock
 from classbook.core.tasks import tenant_task
-from classbook.families.models import Family, Guardian
+from classbook.families.models import Family
+from classbook.families.selectors import guardian_to_email
 from classbook.ledger.documents import month_bounds, render_pdf, statement_for
 from classbook.ledger.models import CREDIT, DEBIT, LedgerEntry, StatementDelivery, StatementRun
 
@@ -37,16 +38,6 @@ def families_for_statements(*, month: date, only_with_balance: bool) -> list[int
     )
 
 
-def _primary_email(family: Family) -> str:
-    guardian = (
-        Guardian.objects.filter(family=family, is_active=True)
-        .exclude(email="")
-        .order_by("-is_primary", "pk")
-        .first()
-    )
-    return guardian.email if guardian else ""
-
-
 @tenant_task()
 def send_statements_task(*, account, run_id: int) -> dict:
     """Send every statement of a run that is not sent yet (safe to run again)."""
@@ -55,7 +46,8 @@ def send_statements_task(*, account, run_id: int) -> dict:
     done = set(StatementDelivery.objects.filter(run=run).values_list("family_id", flat=True))
     try:
         for family in Family.objects.filter(pk__in=run.family_ids).exclude(pk__in=done):
-            email = _primary_email(family)
+            guardian = guardian_to_email(family)
+            email = guardian.email if guardian else ""
             if email:
                 statement = statement_for(family, month=run.month)
                 pdf = render_pdf(

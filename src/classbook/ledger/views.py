@@ -12,7 +12,8 @@ from classbook.core import clock
 from classbook.core.errors import ValidationFailed
 from classbook.core.forms import add_service_errors
 from classbook.core.urls import account_reverse
-from classbook.families.models import Family, Guardian
+from classbook.families.models import Family
+from classbook.families.selectors import guardian_to_email
 from classbook.ledger import services
 from classbook.ledger.documents import receipt_for, render_pdf, statement_for
 from classbook.ledger.forms import (
@@ -236,15 +237,6 @@ def credit_apply(request, family_id: int):
     return _back(family)
 
 
-def _primary_guardian(family: Family) -> Guardian | None:
-    return (
-        Guardian.objects.filter(family=family, is_active=True)
-        .exclude(email="")
-        .order_by("-is_primary", "pk")
-        .first()
-    )
-
-
 @office_view(perms.VIEW_LEDGER)
 def receipt(request, family_id: int, entry_id: int):
     family = _family(family_id)
@@ -252,7 +244,7 @@ def receipt(request, family_id: int, entry_id: int):
     context = {
         "family": family,
         "receipt": receipt_for(payment, today=clock.account_today()),
-        "guardian": _primary_guardian(family),
+        "guardian": guardian_to_email(family),
     }
     if request.GET.get("format") == "pdf":
         pdf = render_pdf("ledger/receipt_document.html", context)
@@ -267,7 +259,7 @@ def receipt(request, family_id: int, entry_id: int):
 def receipt_email(request, family_id: int, entry_id: int):
     family = _family(family_id)
     payment = get_object_or_404(LedgerEntry, pk=entry_id, family=family, kind="payment")
-    guardian = _primary_guardian(family)
+    guardian = guardian_to_email(family)
     if guardian is None:
         messages.error(request, "No guardian of this family has an email address.")
     else:
@@ -307,7 +299,7 @@ def statement(request, family_id: int):
     context = {
         "family": family,
         "statement": statement_for(family, month=month),
-        "guardian": _primary_guardian(family),
+        "guardian": guardian_to_email(family),
     }
     if request.GET.get("format") == "pdf":
         response = HttpResponse(

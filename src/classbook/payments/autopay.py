@@ -27,6 +27,7 @@ from classbook.core.housekeeping import step
 from classbook.core.money import Money
 from classbook.core.tenancy import require_account
 from classbook.families.models import Family, Guardian
+from classbook.families.selectors import guardian_to_email
 from classbook.ledger.documents import receipt_for, render_pdf
 from classbook.ledger.selectors import family_balance
 from classbook.payments import services
@@ -174,18 +175,9 @@ def autopay_retries() -> int:
 # --- email to the family -----------------------------------------------------------------
 
 
-def _guardian(family: Family) -> Guardian | None:
-    return (
-        Guardian.objects.filter(family=family, is_active=True)
-        .exclude(email="")
-        .order_by("-is_primary", "pk")
-        .first()
-    )
-
-
 def _notify(family: Family, build, *args) -> None:
     """Email the primary guardian; a mail failure never stops autopay for others."""
-    guardian = _guardian(family)
+    guardian = guardian_to_email(family)
     if guardian is None:
         return
     try:

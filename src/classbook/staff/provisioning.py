@@ -8,7 +8,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
 from classbook.accounts.models import User
-from classbook.core.errors import ValidationFailed
+from classbook.core.errors import ValidationFailed, validated
 from classbook.core.tenancy import require_account
 from classbook.staff import permissions as perms
 from classbook.staff.models import UserGroup
@@ -73,13 +73,6 @@ def seed_user_groups() -> dict[str, UserGroup]:
             name=name, description=description, permissions=[p.code for p in granted]
         )
     return groups
-
-
-def validated(instance, *, exclude=None) -> None:
-    try:
-        instance.full_clean(exclude=exclude)
-    except ValidationError as exc:
-        raise ValidationFailed(exc.message_dict) from None
 
 
 def check_password_rules(password: str, user: User) -> None:

@@ -14,7 +14,7 @@ from classbook.accounts.models import Location, User
 from classbook.audit.actions import register_action
 from classbook.audit.services import changes_between, created_fields, log_action, snapshot
 from classbook.core import clock
-from classbook.core.errors import ValidationFailed
+from classbook.core.errors import ValidationFailed, validated
 from classbook.core.tenancy import require_account
 from classbook.staff import permissions as perms
 from classbook.staff.models import (
@@ -26,7 +26,7 @@ from classbook.staff.models import (
     UserGroup,
 )
 from classbook.staff.passwords import remember_current_password
-from classbook.staff.provisioning import check_password_rules, insert_staff_user, validated
+from classbook.staff.provisioning import check_password_rules, insert_staff_user
 from classbook.staff.selectors import active_owner_count, effective_permissions, is_owner
 
 STAFF_CREATED = register_action("staff.created", "Staff login created")
