@@ -176,6 +176,13 @@ class Allocation(TenantModel):
     objects = AppendOnlyQuerySet.as_scoped_manager()
 
     class Meta:
+        # The family pages sum allocations for a list of entries ("account = ? AND
+        # source_id IN (…)"): with the account leading, SQLite (no statistics) uses these
+        # instead of scanning the whole account (docs/decisions.md, "Office pages").
+        indexes = [
+            models.Index(fields=["account", "source"], name="allocation_account_source"),
+            models.Index(fields=["account", "target"], name="allocation_account_target"),
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount_cents=0), name="allocation_nonzero"),
             models.CheckConstraint(
