@@ -34,6 +34,32 @@ def _django(argv: list[str]) -> None:
     execute_from_command_line(["classbook", *argv])
 
 
+def gunicorn_command(
+    *, app: str, bind: str, workers: int, threads: int, extra: list[str] | tuple[str, ...] = ()
+) -> list[str]:
+    """How ``classbook serve`` runs gunicorn; the benchmarks' bare-view baseline runs its
+    app with exactly these settings."""
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "--bind",
+        bind,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--worker-class",
+        "gthread",
+        "--access-logfile",
+        "-" if os.environ.get("CLASSBOOK_ACCESS_LOG") else "/dev/null",
+        "--graceful-timeout",
+        "20",
+        *extra,
+    ]
+
+
 def _serve(argv: list[str]) -> None:
     import argparse
 
@@ -47,25 +73,13 @@ def _serve(argv: list[str]) -> None:
     )
     args, extra = parser.parse_known_args(argv)
     load_settings()
-    gunicorn = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "classbook.wsgi:application",
-        "--bind",
-        args.bind,
-        "--workers",
-        str(args.workers),
-        "--threads",
-        str(args.threads),
-        "--worker-class",
-        "gthread",
-        "--access-logfile",
-        "-" if os.environ.get("CLASSBOOK_ACCESS_LOG") else "/dev/null",
-        "--graceful-timeout",
-        "20",
-        *extra,
-    ]
+    gunicorn = gunicorn_command(
+        app="classbook.wsgi:application",
+        bind=args.bind,
+        workers=args.workers,
+        threads=args.threads,
+        extra=extra,
+    )
     os.execv(sys.executable, gunicorn)
 
 

@@ -134,7 +134,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # invitation and reset links
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "classbook.accounts.hashers.ClassbookArgon2Hasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 # Usernames are unique per account, not globally; AccountUserBackend handles that.

@@ -20,7 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 # Modules whose import registers scenarios; a new scenario module is added here.
-SCENARIO_MODULES = ["classbook.bench.family_search", "classbook.bench.billing_run"]
+SCENARIO_MODULES = [
+    "classbook.bench.family_search",
+    "classbook.bench.billing_run",
+    "classbook.bench.rush",
+]
 
 
 @dataclass
@@ -30,6 +34,8 @@ class BenchContext:
     families: int
     seed: int
     repeat: int
+    options: dict = field(default_factory=dict)  # every command-line option, by name
+    extra: dict = field(default_factory=dict)  # a scenario's details for the JSON file
 
 
 @dataclass
@@ -47,11 +53,16 @@ class Row:
     def p95_ms(self) -> float:
         return percentile(self.samples_ms, 95)
 
+    @property
+    def p99_ms(self) -> float:
+        return percentile(self.samples_ms, 99)
+
     def as_dict(self) -> dict:
         return {
             "scenario": self.scenario,
             "p50_ms": round(self.p50_ms, 2),
             "p95_ms": round(self.p95_ms, 2),
+            "p99_ms": round(self.p99_ms, 2),
             "max_ms": round(max(self.samples_ms, default=0.0), 2),
             "samples": len(self.samples_ms),
             "queries_per_request": max(self.queries, default=0),
@@ -109,22 +120,37 @@ def measure(row: Row) -> Iterator[None]:
     row.queries.append(len(captured.captured_queries))
 
 
+def analyze_tables() -> None:
+    """Fresh planner statistics after building data, as autovacuum would have made by the
+    time a real account got this big. ANALYZE needs the tables' owner: run as the app
+    role it skips every table (with a warning) and plans stay those of empty tables."""
+    from django.db import connection
+
+    from classbook.core.dbroles import owner_connection
+
+    if connection.vendor != "postgresql":
+        return
+    with owner_connection(), connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
 def format_table(rows: list[dict]) -> str:
-    headers = ["scenario", "p50 ms", "p95 ms", "queries/request", "note"]
+    headers = ["scenario", "n", "p50 ms", "p95 ms", "p99 ms", "queries/request", "note"]
     lines = [
         [
             r["scenario"],
-            f"{r['p50_ms']:.1f}",
-            f"{r['p95_ms']:.1f}",
-            str(r["queries_per_request"]),
+            str(r["samples"]),
+            *(f"{r[k]:.1f}" if r["samples"] else "" for k in ("p50_ms", "p95_ms", "p99_ms")),
+            str(r["queries_per_request"]) if r["queries_per_request"] else "",
             r.get("note", ""),
         ]
         for r in rows
     ]
+    text = {0, len(headers) - 1}  # left-aligned columns
     widths = [max(len(h), *(len(line[i]) for line in lines)) for i, h in enumerate(headers)]
     out = [
         "  ".join(
-            h.ljust(w) if i in (0, 4) else h.rjust(w)
+            h.ljust(w) if i in text else h.rjust(w)
             for i, (h, w) in enumerate(zip(headers, widths, strict=True))
         ),
         "  ".join("-" * w for w in widths),
@@ -132,7 +158,7 @@ def format_table(rows: list[dict]) -> str:
     for line in lines:
         out.append(
             "  ".join(
-                c.ljust(w) if i in (0, 4) else c.rjust(w)
+                c.ljust(w) if i in text else c.rjust(w)
                 for i, (c, w) in enumerate(zip(line, widths, strict=True))
             )
         )
@@ -144,6 +170,7 @@ __all__ = [
     "BenchContext",
     "Row",
     "Scenario",
+    "analyze_tables",
     "format_table",
     "load_scenarios",
     "measure",

@@ -17,6 +17,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 BENCH_SLUG = "bench"
 BENCH_PASSWORD = "Bench-Password-2026"
+RUSH_OPTIONS = ["rush_users", "rush_warmup", "rush_duration", "rush_parents", "rush_classes"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,6 +45,16 @@ def _parser() -> argparse.ArgumentParser:
         default="all",
         help="all = SQLite, plus PostgreSQL when CLASSBOOK_DATABASE_URL is set",
     )
+    rush = parser.add_argument_group("rush scenario (PostgreSQL only)")
+    rush.add_argument(
+        "--rush-users", default="32,64,128", help="concurrent parents per level, comma-separated"
+    )
+    rush.add_argument("--rush-warmup", type=float, default=5.0, help="seconds before measuring")
+    rush.add_argument("--rush-duration", type=float, default=20.0, help="seconds measured")
+    rush.add_argument(
+        "--rush-parents", type=int, default=1500, help="families with a login and card per level"
+    )
+    rush.add_argument("--rush-classes", type=int, default=400, help="classes in the catalog")
     parser.add_argument("--output-dir", default="bench-results")
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     parser.add_argument("--child", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
@@ -143,10 +155,17 @@ def run_all(args: argparse.Namespace) -> dict:
             ]
             for name in args.scenario or []:
                 command += ["--scenario", name]
+            for option in RUSH_OPTIONS:
+                command += [f"--{option.replace('_', '-')}", str(getattr(args, option))]
             print(f"bench: {backend}: building {args.families} families…", flush=True)
+            child = subprocess.Popen(command, env=env)
             try:
-                subprocess.run(command, env=env, check=True)
+                if child.wait() != 0:
+                    raise SystemExit(f"bench: the {backend} run failed (exit {child.returncode})")
             finally:
+                if child.poll() is None:  # interrupted: let it stop its servers first
+                    child.terminate()
+                    child.wait(timeout=60)
                 if pg_name:
                     _drop_postgres(pg_name)
             run = json.loads(result_file.read_text())
@@ -170,6 +189,7 @@ def run_all(args: argparse.Namespace) -> dict:
             "seed": args.seed,
             "repeat": args.repeat,
             "scenarios": args.scenario or "all",
+            **{option: getattr(args, option) for option in RUSH_OPTIONS},
         },
         "runs": runs,
     }
@@ -177,6 +197,11 @@ def run_all(args: argparse.Namespace) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{now:%Y-%m-%d}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
+    from classbook.bench.chart import write_chart
+
+    chart = out.with_suffix(".png")
+    if write_chart(report, chart):
+        print(f"bench: chart written to {chart}")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"bench: {os.cpu_count()} CPUs, load average {load} (timings are wall-clock)")
     print(f"bench: results written to {out}")
@@ -208,7 +233,7 @@ def run_child(args: argparse.Namespace) -> None:
     from django.test.utils import setup_test_environment
 
     from classbook.accounts.services import account_create
-    from classbook.bench import BenchContext, load_scenarios
+    from classbook.bench import BenchContext, analyze_tables, load_scenarios
     from classbook.core.tenancy import activate_account
     from classbook.demo.families import generate_families
     from classbook.families.models import Student
@@ -232,9 +257,7 @@ def run_child(args: argparse.Namespace) -> None:
         generate_families(count=args.families, seed=args.seed)
         students = Student.objects.count()
     build_seconds = time.perf_counter() - started
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    analyze_tables()
     client = Client()
     response = client.post(
         f"/{BENCH_SLUG}/office/login/", {"username": "owner", "password": BENCH_PASSWORD}
@@ -247,6 +270,7 @@ def run_child(args: argparse.Namespace) -> None:
         families=args.families,
         seed=args.seed,
         repeat=args.repeat,
+        options=vars(args),
     )
     rows = []
     for name in chosen:
@@ -263,12 +287,19 @@ def run_child(args: argparse.Namespace) -> None:
                 "students": students,
                 "build_seconds": build_seconds,
                 "rows": rows,
+                "details": ctx.extra,
             }
         )
     )
 
 
+def _exit_on_sigterm(signum, frame) -> None:
+    # SystemExit unwinds the ``finally`` blocks that stop the servers a scenario started.
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = _parser().parse_args(argv)
     if args.list:
         from classbook.bench import load_scenarios

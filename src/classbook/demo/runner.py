@@ -5,52 +5,16 @@ The SQLite database in var/ is kept between runs; ``--reset`` starts over.
 """
 
 import argparse
-import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
+from classbook.core.processes import spawn, stop, wait_http
+
 GATEWAY_PORT_DEFAULT = 8420
-
-
-def _spawn(name: str, argv: list[str], env: dict, log_dir: Path) -> subprocess.Popen:
-    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
-    return subprocess.Popen(
-        argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-
-
-def _wait_http(url: str, timeout: float, accept_statuses=(200,)) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status in accept_statuses:
-                    return True
-        except urllib.error.HTTPError as exc:
-            if exc.code in accept_statuses:
-                return True
-        except OSError:
-            pass
-        time.sleep(0.3)
-    return False
-
-
-def _stop(processes: dict[str, subprocess.Popen]) -> None:
-    for proc in processes.values():
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for proc in processes.values():
-        try:
-            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
 
 
 def run_demo(argv: list[str]) -> int:
@@ -121,16 +85,16 @@ def run_demo(argv: list[str]) -> int:
         ]
         if args.reset:
             sandbox.append("--from-scratch")
-        processes["gateway"] = _spawn("gateway", sandbox, env, log_dir)
-        processes["worker"] = _spawn("worker", [*classbook, "worker"], env, log_dir)
-        processes["web"] = _spawn(
+        processes["gateway"] = spawn("gateway", sandbox, env, log_dir)
+        processes["worker"] = spawn("worker", [*classbook, "worker"], env, log_dir)
+        processes["web"] = spawn(
             "web", [*classbook, "serve", "--bind", f"127.0.0.1:{args.port}"], env, log_dir
         )
         base = f"http://127.0.0.1:{args.port}"
-        if not _wait_http(f"{base}/healthz", 30, accept_statuses=(200, 503)):
+        if not wait_http(f"{base}/healthz", 30, accept_statuses=(200, 503)):
             print(f"demo: the web server did not start; see {log_dir / 'web.log'}", file=sys.stderr)
             return 1
-        if not _wait_http(f"{gateway_url}/js.stripe.com/v3/", 15):
+        if not wait_http(f"{gateway_url}/js.stripe.com/v3/", 15):
             print(
                 f"demo: the gateway sandbox did not start; see {log_dir / 'gateway.log'}",
                 file=sys.stderr,
@@ -149,7 +113,7 @@ def run_demo(argv: list[str]) -> int:
         print("\ndemo: stopping…")
         return 0
     finally:
-        _stop(processes)
+        stop(processes)
 
 
 def _print_banner(base: str, gateway_url: str, log_dir: Path) -> None:
