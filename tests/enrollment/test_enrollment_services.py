@@ -176,6 +176,22 @@ def test_touching_the_cart_extends_every_hold(in_a):
     assert set(Hold.objects.values_list("expires_at", flat=True)) == {expires}
 
 
+def test_touching_again_within_a_minute_writes_nothing(in_a):
+    from classbook.audit.models import LogEntry
+
+    klass = make_class()
+    services.hold_seats(cart="c", requests=[HoldRequest(klass=klass, start_date=TERM_START)])
+    created = Hold.objects.get().expires_at
+    logged = LogEntry.objects.count()
+    with clock.freeze(NOW + timedelta(seconds=50)):
+        assert services.holds_touch(cart="c") == created  # the timer is left as it is
+    assert Hold.objects.get().expires_at == created and LogEntry.objects.count() == logged
+    with clock.freeze(NOW + timedelta(minutes=1, seconds=1)):
+        assert services.holds_touch(cart="c") == NOW + timedelta(minutes=11, seconds=1)
+    assert LogEntry.objects.count() == logged + 1
+    assert services.holds_touch(cart="no such cart") is None
+
+
 def test_convert_holds_into_enrollments(in_a):
     klass = make_class(capacity=1)
     student = make_student()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Min, Q
 
 from classbook.audit.actions import register_action
 from classbook.audit.context import current_actor
@@ -46,6 +46,7 @@ CAMP_BOOKED = register_action("camp.booked", "Booked camp days")
 CAMP_CANCELLED = register_action("camp.cancelled", "Cancelled a camp day")
 HELD = register_action("hold.created", "Seat held in a cart")
 HOLDS_TOUCHED = register_action("hold.extended", "Cart timer extended")
+TOUCH_AT_MOST_EVERY = timedelta(minutes=1)
 HOLD_RELEASED = register_action("hold.released", "Held seat released")
 HOLDS_CONVERTED = register_action("hold.converted", "Cart checked out into enrollments")
 WAITLIST_JOINED = register_action("waitlist.joined", "Joined a waitlist")
@@ -498,12 +499,20 @@ def hold_seats(*, cart: str, requests: list[HoldRequest]) -> list[Hold]:
 
 @transaction.atomic
 def holds_touch(*, cart: str) -> datetime | None:
-    """Extend every unexpired hold of the cart together; returns the new expiry."""
+    """Extend every unexpired hold of the cart together; returns when the first expires.
+
+    Every cart and checkout page calls this, so a touch within ``TOUCH_AT_MOST_EVERY`` of
+    the last one changes nothing (no write, no audit entry): a parent clicking through
+    checkout extends the timer once a minute, not once per click.
+    """
     now = clock.now()
     live = Hold.objects.filter(cart=cart, expires_at__gt=now)
-    if not live.exists():
+    first = live.aggregate(first=Min("expires_at"))["first"]
+    if first is None:
         return None
     expires = now + timedelta(minutes=enrollment_settings().hold_minutes)
+    if first > expires - TOUCH_AT_MOST_EVERY:
+        return first
     live.update(expires_at=expires)
     log_action(
         action=HOLDS_TOUCHED,
