@@ -44,6 +44,7 @@ def write_chart(report: dict, path: Path) -> bool:
     right.set_xlabel("concurrent parents")
     right.set_ylabel("whole flow, seconds")
     right.set_title("Latency (log-in → confirmation)")
+    right.set_ylim(bottom=0)
     right.legend()
     right.grid(alpha=0.3)
     bare = details["bare_view"]["requests_per_s"]

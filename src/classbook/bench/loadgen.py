@@ -42,6 +42,7 @@ class Recorder:
         self.started = 0.0
         self.samples: dict[str, list[float]] = defaultdict(list)
         self.outcomes: Counter[str] = Counter()
+        self.in_flight = 0  # flows begun and not yet ended
 
     def begin(self) -> None:
         self.samples.clear()
@@ -185,11 +186,14 @@ def build_user_classes(args: argparse.Namespace, recorder: Recorder):
                 self.stop(force=False)
                 return
             started = time.perf_counter()
+            recorder.in_flight += 1
             try:
                 kind = self._flow(parent)
             except FlowError as error:
                 recorder.outcome(error.kind)
                 return
+            finally:
+                recorder.in_flight -= 1
             recorder.step("whole flow", time.perf_counter() - started)
             recorder.outcome(kind)
 
@@ -209,6 +213,10 @@ def run(args: argparse.Namespace) -> dict:
     recorder.begin()
     gevent.sleep(args.duration)
     elapsed = time.perf_counter() - recorder.started
+    if recorder.in_flight:
+        # Flows still going when the window closed: their times are in no percentile.
+        recorder.outcome("unfinished when the window closed")
+        recorder.outcomes["unfinished when the window closed"] = recorder.in_flight
     recorder.measuring = False
     runner.quit()
     return {

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +28,12 @@ from classbook.bench.sampler import Sampler, children_of, postgres_for
 from classbook.core.processes import free_port, spawn, stop, wait_http
 
 WEB_WORKERS, WEB_THREADS = 2, 4
+# Outcomes that are not errors: a class filling up on registration day is expected.
+NOT_ERRORS = {
+    "checkout completed",
+    "class full (tried another)",
+    "unfinished when the window closed",
+}
 STEPS = [
     "log-in page",
     "log in",
@@ -37,6 +44,10 @@ STEPS = [
     "pay",
     "confirmation",
 ]
+
+
+def _progress(what: str, started: float) -> None:
+    print(f"bench: rush: {what} in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def _classbook(*args: str) -> list[str]:
@@ -104,7 +115,7 @@ def _rows(level: dict, baseline_rps: float, pgbench: float) -> list[Row]:
     outcomes = result["outcomes"]
     done = outcomes.get("checkout completed", 0)
     rate = done / seconds
-    errors = {k: v for k, v in outcomes.items() if k != "checkout completed"}
+    errors = {k: v for k, v in outcomes.items() if k not in NOT_ERRORS}
     checks = level["checks"]
     requests = sum(len(v) for k, v in result["samples_ms"].items() if k != "whole flow")
     flow = Row(
@@ -114,7 +125,9 @@ def _rows(level: dict, baseline_rps: float, pgbench: float) -> list[Row]:
             f"{rate:.1f} checkouts/s; {requests / seconds:.0f} req/s = "
             f"{requests / seconds / baseline_rps:.1%} of the bare view, "
             f"{rate / pgbench:.2%} of pgbench tps; "
-            f"errors {json.dumps(errors) if errors else 'none'}; "
+            f"{outcomes.get('class full (tried another)', 0)} 'class full' answers, "
+            f"{outcomes.get('unfinished when the window closed', 0)} flows unfinished at the "
+            f"end; errors {json.dumps(errors) if errors else 'none'}; "
             f"oversold {checks['meetings_over_capacity']}, "
             f"duplicate enrollments {checks['duplicate_enrollments']}, "
             f"payments lost {checks['payments_missing_from_ledger']} / "
@@ -178,6 +191,7 @@ def run(ctx: BenchContext) -> list[Row]:
             if not wait_http(f"{sandbox_url}/js.stripe.com/v3/", 30):
                 raise RuntimeError("localstripe did not start")
             with activate_account(ctx.account):
+                started = time.perf_counter()
                 rush_setup.build_catalog(classes=opts["rush_classes"], seed=ctx.seed)
                 rush_setup.connect_gateway(sandbox_url)
                 today = clock.account_today()
@@ -185,8 +199,15 @@ def run(ctx: BenchContext) -> list[Row]:
                     rush_setup.popular_wave(number=i + 1, users=n, today=today)
                     for i, n in enumerate(levels)
                 ]
+                _progress(
+                    f"catalog of {opts['rush_classes']} classes + {len(waves)} waves", started
+                )
+                started = time.perf_counter()
                 rush_setup.give_parents(
                     waves, per_wave=opts["rush_parents"], sandbox_url=sandbox_url
+                )
+                _progress(
+                    f"{opts['rush_parents'] * len(waves)} parents with logins and cards", started
                 )
             analyze_tables()
             env = {**os.environ, "CLASSBOOK_HOUSEKEEPING_SECONDS": "30"}
@@ -244,6 +265,10 @@ def run(ctx: BenchContext) -> list[Row]:
                     )
                 )
                 since = clock.now()
+                print(
+                    f"bench: rush: {wave.users} parents, {warmup:g} s warm-up + {duration:g} s…",
+                    flush=True,
+                )
                 loadgen = run_loadgen(
                     host=host,
                     out=out,
