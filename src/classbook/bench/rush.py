@@ -139,21 +139,32 @@ def _rows(level: dict, baseline_rps: float, pgbench: float) -> list[Row]:
         samples = result["samples_ms"].get(step, [])
         if samples:
             rows.append(Row(scenario=f"rush {users} parents: {step}", samples_ms=samples))
-    usage = level["usage"]
-    shares = ", ".join(f"{name} {g['cpu_share_pct']}%" for name, g in usage["groups"].items())
-    peaks = [
-        f"{name} {max(g['peak_rss_mb'].values(), default=0):.0f} MB"
-        for name, g in usage["groups"].items()
-        if name in {"web", "task worker"}
-    ]
-    rows.append(
-        Row(
-            scenario=f"rush {users} parents: machine",
-            note=f"CPU of 2 cores: {shares}, others {usage['others_pct']}%; "
-            f"peak RSS per process: {', '.join(peaks)}",
-        )
-    )
+    rows.append(_machine_row(level, done))
     return rows
+
+
+def _machine_row(level: dict, done: int) -> Row:
+    """CPU share and CPU time per completed checkout of each process group, and the peak
+    memory of every web and task-worker process."""
+    usage, users = level["usage"], level["users"]
+    measured = level["load"]["duration_s"] / usage["seconds"]  # the sampler saw the warm-up
+    parts = []
+    for name, group in usage["groups"].items():
+        cpu_ms = group["cpu_share_pct"] / 100 * usage["seconds"] * usage["cores"] * 1000
+        per_checkout = f" ({cpu_ms * measured / done:.0f} ms/checkout)" if done else ""
+        parts.append(f"{name} {group['cpu_share_pct']}%{per_checkout}")
+    peaks = "; ".join(
+        f"{name} "
+        + "/".join(f"{mb:.0f}" for mb in sorted(group["peak_rss_mb"].values(), reverse=True))
+        + " MB"
+        for name, group in usage["groups"].items()
+        if name in {"web", "task worker"}
+    )
+    return Row(
+        scenario=f"rush {users} parents: machine",
+        note=f"CPU of {usage['cores']} cores: {', '.join(parts)}; others {usage['others_pct']}%. "
+        f"Peak RSS per process: {peaks}",
+    )
 
 
 @scenario("rush", "registration-day rush over HTTP (gunicorn, PostgreSQL, localstripe)")
