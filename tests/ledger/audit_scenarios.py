@@ -64,11 +64,10 @@ def _statements(ctx):
     )
 
 
-def _batch(ctx):
+def _batch_lines():
     from datetime import date
 
-    family = make_family()
-    lines = [
+    return [
         services.BatchLine(
             kind="charge",
             subtype="tuition",
@@ -86,11 +85,24 @@ def _batch(ctx):
             entry_date=date(2027, 1, 1),
         ),
     ]
+
+
+def _batch(ctx):
+    family = make_family()
+    lines = _batch_lines()
     return lambda: services.entries_post_batch(family=family, lines=lines, summary="Jan")
+
+
+def _families(ctx):
+    # One family: the service writes one entry per family that got entries.
+    family = make_family()
+    lines = {family.pk: _batch_lines()}
+    return lambda: services.entries_post_families(lines_by_family=lines, summary="Jan")
 
 
 SCENARIOS = {
     "classbook.ledger.services.entries_post_batch": _batch,
+    "classbook.ledger.services.entries_post_families": _families,
     "classbook.ledger.services.statements_send": _statements,
     "classbook.ledger.services.charge_post": _family_then(
         lambda family: services.charge_post(

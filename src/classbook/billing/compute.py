@@ -33,7 +33,7 @@ from django.db.models import Q
 
 from classbook.billing.models import BillingSettings, TuitionAssignment, TuitionRule
 from classbook.catalog import weekdays as weekday_bits
-from classbook.catalog.models import Meeting
+from classbook.catalog.models import Class, Meeting
 from classbook.enrollment.capacity import SEATED
 from classbook.enrollment.models import Enrollment
 from classbook.ledger.models import LedgerEntry
@@ -394,28 +394,47 @@ def _rate(kind: str, value: int) -> str:
     return f"{value}%" if kind == BillingSettings.DiscountKind.PERCENT else _money(value)
 
 
-def seats_for_period(period: date, *, family_ids: list[int] | None = None) -> list[Seat]:
-    """Every seated enrollment that overlaps the period."""
+def _seated(period: date):
+    """Seated enrollments that overlap the period."""
     first, last = period_bounds(period)
-    enrollments = (
-        Enrollment.objects.filter(status__in=SEATED, start_date__lte=last)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=first))
-        .select_related("student", "klass__program", "klass__location", "klass__term")
-        .order_by("student__family_id", "id")
+    return Enrollment.objects.filter(status__in=SEATED, start_date__lte=last).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=first)
     )
+
+
+def seats_for_period(period: date, *, family_ids: list[int] | None = None) -> list[Seat]:
+    """Every seated enrollment that overlaps the period.
+
+    Two queries: the enrollments as plain rows, then each class once (with its program,
+    location and term) — a billing batch has thousands of seats in a few classes."""
+    enrollments = _seated(period)
     if family_ids is not None:
         enrollments = enrollments.filter(student__family_id__in=family_ids)
+    rows = list(
+        enrollments.order_by("student__family_id", "id").values_list(
+            "id",
+            "student_id",
+            "student__family_id",
+            "student__first_name",
+            "klass_id",
+            "start_date",
+            "end_date",
+        )
+    )
+    classes = Class.objects.select_related("program", "location", "term").in_bulk(
+        {row[4] for row in rows}
+    )
     return [
         Seat(
-            student_id=e.student_id,
-            family_id=e.student.family_id,
-            student_name=e.student.first_name,
-            klass=e.klass,
-            start_date=e.start_date,
-            end_date=e.end_date,
-            enrollment_id=e.pk,
+            student_id=student_id,
+            family_id=family_id,
+            student_name=first_name,
+            klass=classes[klass_id],
+            start_date=start_date,
+            end_date=end_date,
+            enrollment_id=pk,
         )
-        for e in enrollments
+        for pk, student_id, family_id, first_name, klass_id, start_date, end_date in rows
     ]
 
 
@@ -428,4 +447,6 @@ def posted_registration_keys(family_ids) -> set[str]:
 
 
 def families_with_seats(period: date) -> list[int]:
-    return sorted({seat.family_id for seat in seats_for_period(period)})
+    return sorted(
+        set(_seated(period).order_by().values_list("student__family_id", flat=True).distinct())
+    )

@@ -4,62 +4,63 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
 from django.db.models import F
 
-from classbook.billing.compute import bill_families, posted_registration_keys, seats_for_period
-from classbook.billing.models import BillingRun, BillingSettings
+from classbook.billing.compute import (
+    bill_families,
+    posted_registration_keys,
+    seats_for_period,
+    settings_for_account,
+)
+from classbook.billing.models import BillingRun
 from classbook.core import clock
 from classbook.core.tasks import tenant_task
-from classbook.families.models import Family
-from classbook.ledger.services import BatchLine, entries_post_batch
+from classbook.ledger.services import BatchLine, entries_post_families
 from classbook.payments.tasks import autopay_after_billing
 
 BATCH_SIZE = 200
 
 
 def post_families(period: date, family_ids: list[int]) -> tuple[int, int]:
-    """Post one batch of families in one transaction. Returns (entries, cents)."""
-    settings_due = period.replace(
-        day=(BillingSettings.objects.first() or BillingSettings()).due_day
-    )
+    """Post one batch of families in one transaction. Returns (entries, cents).
+
+    Set-based: the batch's seats, rules and meetings are read in a few queries, its lines
+    computed at once, and ``entries_post_families`` locks the families together (id
+    order), skips keys already posted, inserts every new charge and discount in one
+    statement, applies credit and writes one audit entry per family billed — a fixed
+    number of queries per batch, not per family. A crash or a bad line rolls back the
+    whole batch, which the resumed run posts again; the keys skip what was committed.
+    """
+    due_date = period.replace(day=settings_for_account().due_day)
     seats = seats_for_period(period, family_ids=family_ids)
     bills = bill_families(seats, period=period, posted_keys=posted_registration_keys(family_ids))
-    families = Family.objects.in_bulk(family_ids)
-    # One transaction per batch (each family is still its own savepoint): a commit per
-    # family costs a disk flush each on PostgreSQL. A crash loses at most this batch,
-    # which the resumed run posts again; the idempotency keys skip what was committed.
-    with transaction.atomic():
-        return _post_bills(period, family_ids, families, bills, settings_due)
-
-
-def _post_bills(period, family_ids, families, bills, settings_due) -> tuple[int, int]:
-    entries = cents = 0
+    lines_by_family = {}
     for family_id in family_ids:
         bill = bills.get(family_id)
-        if bill is None or not bill.lines:
-            continue
-        posted = entries_post_batch(
-            family=families[family_id],
-            lines=[
-                BatchLine(
-                    kind=line.kind,
-                    subtype=line.subtype,
-                    amount_cents=line.amount_cents,
-                    description=line.description,
-                    idempotency_key=line.key,
-                    entry_date=period,
-                    due_date=settings_due,
-                    location_id=line.location_id,
-                )
-                for line in bill.lines
-                if line.amount_cents > 0
-            ],
-            summary=f"Tuition {period:%B %Y}",
-        )
-        entries += len(posted)
-        cents += sum(e.signed_cents for e in posted)
-    return entries, cents
+        lines = [
+            BatchLine(
+                kind=line.kind,
+                subtype=line.subtype,
+                amount_cents=line.amount_cents,
+                description=line.description,
+                idempotency_key=line.key,
+                entry_date=period,
+                due_date=due_date,
+                location_id=line.location_id,
+            )
+            for line in (bill.lines if bill else [])
+            if line.amount_cents > 0
+        ]
+        if lines:
+            lines_by_family[family_id] = lines
+    if not lines_by_family:
+        return 0, 0
+    # One transaction (the service's) for the whole batch: no savepoint per family.
+    posted = entries_post_families(
+        lines_by_family=lines_by_family, summary=f"Tuition {period:%B %Y}"
+    )
+    entries = [entry for family_entries in posted.values() for entry in family_entries]
+    return len(entries), sum(e.signed_cents for e in entries)
 
 
 @tenant_task()

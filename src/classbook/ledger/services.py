@@ -4,11 +4,9 @@ invariants of ``ledger.models`` true."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
 
 from classbook.audit.actions import register_action
 from classbook.audit.context import current_actor
@@ -17,6 +15,7 @@ from classbook.core import clock
 from classbook.core.errors import ValidationFailed
 from classbook.core.tenancy import require_account
 from classbook.families.models import Family
+from classbook.ledger import posting
 from classbook.ledger.models import (
     CREDIT,
     DEBIT,
@@ -25,7 +24,9 @@ from classbook.ledger.models import (
     LedgerSettings,
     StatementRun,
 )
-from classbook.ledger.selectors import applied_amounts, open_items, refundable_cents
+from classbook.ledger.posting import BatchLine
+from classbook.ledger.posting import check_amount as _check_amount
+from classbook.ledger.selectors import applied_amounts, refundable_cents
 
 CHARGE_POSTED = register_action("ledger.charge_posted", "Charge posted")
 PAYMENT_RECORDED = register_action("ledger.payment_recorded", "Payment recorded")
@@ -41,13 +42,6 @@ Kind = LedgerEntry.Kind
 
 def _lock_family(family: Family) -> Family:
     return Family.objects.select_for_update().get(pk=family.pk)
-
-
-def _check_amount(amount_cents: int) -> None:
-    if not isinstance(amount_cents, int) or isinstance(amount_cents, bool):
-        raise ValidationFailed({"amount": ["Enter an amount in cents as a whole number."]})
-    if amount_cents <= 0:
-        raise ValidationFailed({"amount": ["The amount must be more than zero."]})
 
 
 def _actor_user():
@@ -132,45 +126,9 @@ def _allocate(source: LedgerEntry, target: LedgerEntry, amount_cents: int) -> Al
     )
 
 
-def _has_unapplied_credit(family: Family) -> bool:
-    """A cheap test first: most families have no credit waiting (one query for them)."""
-    credits = (
-        LedgerEntry.objects.filter(family=family, direction=CREDIT).aggregate(
-            total=Sum("amount_cents")
-        )["total"]
-        or 0
-    )
-    if not credits:
-        return False
-    applied = (
-        Allocation.objects.filter(source__family=family).aggregate(total=Sum("amount_cents"))[
-            "total"
-        ]
-        or 0
-    )
-    return credits > applied
-
-
 def _auto_apply(family: Family) -> int:
     """Apply open credits to open debits, oldest due first. Returns cents applied."""
-    if not _has_unapplied_credit(family):
-        return 0
-    credits = open_items(family, direction=CREDIT)
-    debits = [d for d in open_items(family, direction=DEBIT) if d.entry.kind == Kind.CHARGE]
-    total = 0
-    credit_left = {c.entry.pk: c.open_cents for c in credits}
-    for debit in debits:
-        need = debit.open_cents
-        for credit in credits:
-            if need == 0:
-                break
-            take = min(need, credit_left[credit.entry.pk])
-            if take > 0:
-                _allocate(credit.entry, debit.entry, take)
-                credit_left[credit.entry.pk] -= take
-                need -= take
-                total += take
-    return total
+    return posting.apply_credit([family.pk], user=_actor_user()).get(family.pk, 0)
 
 
 def _auto_apply_enabled() -> bool:
@@ -544,78 +502,48 @@ def statements_send(*, month: date, only_with_balance: bool, by) -> StatementRun
 BATCH_POSTED = register_action("ledger.batch_posted", "Charges posted by billing")
 
 
-@dataclass(frozen=True)
-class BatchLine:
-    """One charge (``kind="charge"``) or credit (``kind="credit"``) of a batch."""
-
-    kind: str
-    subtype: str
-    amount_cents: int
-    description: str
-    idempotency_key: str
-    entry_date: date
-    due_date: date | None = None
-    location_id: int | None = None
-
-
 @transaction.atomic
 def entries_post_batch(
     *, family: Family, lines: list[BatchLine], summary: str
 ) -> list[LedgerEntry]:
-    """Post many keyed charges and credits for one family at once (billing runs).
+    """Post many keyed charges and credits for one family at once (checkout, late fees);
+    ``entries_post_families`` for one family."""
+    posted = entries_post_families(lines_by_family={family.pk: lines}, summary=summary)
+    return posted.get(family.pk, [])
 
-    Lines whose key was already posted are skipped, so a second run or a retry after a
-    crash posts nothing twice. Credit is then applied oldest first; one audit entry.
+
+@transaction.atomic
+def entries_post_families(
+    *, lines_by_family: dict[int, list[BatchLine]], summary: str
+) -> dict[int, list[LedgerEntry]]:
+    """Post keyed charges and credits for many families at once (billing runs).
+
+    The families are locked together, in id order. Lines whose key was already posted
+    are skipped, so a second run or a retry after a crash posts nothing twice. Credit is
+    then applied oldest first, and every family that got new entries gets one audit
+    entry. The queries do not grow with the number of families (``ledger.posting``); a
+    bad line raises and nothing of the call is written.
     """
-    family = _lock_family(family)
-    keys = [line.idempotency_key for line in lines]
-    if len(set(keys)) != len(keys) or not all(keys):
-        raise ValueError("every batch line needs its own idempotency key")
-    posted = set(
-        LedgerEntry.objects.filter(idempotency_key__in=keys).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    account, user, now = require_account(), _actor_user(), clock.now()
-    new = []
-    for line in lines:
-        if line.idempotency_key in posted:
-            continue
-        _check_amount(line.amount_cents)
-        charge = line.kind == "charge"
-        new.append(
-            LedgerEntry(
-                account=account,
-                family=family,
-                kind=Kind.CHARGE if charge else Kind.CREDIT,
-                direction=DEBIT if charge else CREDIT,
-                subtype=line.subtype,
-                amount_cents=line.amount_cents,
-                currency=account.currency,
-                entry_date=line.entry_date,
-                due_date=line.due_date if charge else None,
-                location_id=line.location_id,
-                description=line.description[:300],
-                idempotency_key=line.idempotency_key,
-                posted_by=user,
-                posted_at=now,
-            )
-        )
-    if not new:
-        return []
-    created = LedgerEntry.objects.bulk_create(new)
-    _auto_apply(family)
-    log_action(
+    lines_by_family = {f: lines for f, lines in lines_by_family.items() if lines}
+    families = posting.lock_families(lines_by_family)
+    user = _actor_user()
+    created = posting.insert_keyed(families=families, lines_by_family=lines_by_family, user=user)
+    if not created:
+        return {}
+    posting.apply_credit(created, user=user)
+    posting.log_per_family(
         action=BATCH_POSTED,
-        obj=family,
-        label=str(family),
-        changes=created_fields(
-            {
-                "summary": summary,
-                "entries": len(created),
-                "charged_cents": sum(e.amount_cents for e in created if e.direction == DEBIT),
-                "credited_cents": sum(e.amount_cents for e in created if e.direction == CREDIT),
-            }
-        ),
+        families=families,
+        changes={
+            family_id: created_fields(
+                {
+                    "summary": summary,
+                    "entries": len(entries),
+                    "charged_cents": sum(e.amount_cents for e in entries if e.direction == DEBIT),
+                    "credited_cents": sum(e.amount_cents for e in entries if e.direction == CREDIT),
+                }
+            )
+            for family_id, entries in created.items()
+        },
     )
     return created
