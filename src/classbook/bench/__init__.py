@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 SCENARIO_MODULES = [
     "classbook.bench.family_search",
     "classbook.bench.billing_run",
+    "classbook.bench.office_pages",
     "classbook.bench.rush",
 ]
 

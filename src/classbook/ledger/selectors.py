@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Q, Sum
+from django.db.models import Sum
 
-from classbook.ledger.models import CREDIT, DEBIT, Allocation, LedgerEntry
+from classbook.ledger.models import CREDIT, Allocation, LedgerEntry
 
 AGING_BUCKETS = ("current", "30", "60", "90+")
 
@@ -75,20 +75,27 @@ def open_items(family, *, direction: int) -> list[OpenItem]:
 
 
 def family_balance(family, *, today: date) -> FamilyBalance:
-    total = LedgerEntry.objects.filter(family=family).aggregate(
-        debits=Sum("amount_cents", filter=Q(direction=DEBIT)),
-        credits=Sum("amount_cents", filter=Q(direction=CREDIT)),
+    """The family's figures from one read of its entries and two of what is applied."""
+    entries = list(
+        LedgerEntry.objects.filter(family=family).only(
+            "id", "account_id", "family_id", "direction", "amount_cents", "entry_date", "due_date"
+        )
     )
-    balance = (total["debits"] or 0) - (total["credits"] or 0)
-    debits = open_items(family, direction=DEBIT)
+    applied = applied_amounts(entries)
+    balance = due_now = unapplied = 0
     aging = dict.fromkeys(AGING_BUCKETS, 0)
-    due_now = 0
-    for item in debits:
-        due = item.entry.due_date or item.entry.entry_date
+    for entry in entries:
+        balance += entry.signed_cents
+        open_cents = entry.amount_cents - applied[entry.pk]
+        if open_cents <= 0:
+            continue
+        if entry.direction == CREDIT:
+            unapplied += open_cents
+            continue
+        due = entry.due_date or entry.entry_date
         if due <= today:
-            due_now += item.open_cents
-        aging[aging_bucket((today - due).days)] += item.open_cents
-    unapplied = sum(item.open_cents for item in open_items(family, direction=CREDIT))
+            due_now += open_cents
+        aging[aging_bucket((today - due).days)] += open_cents
     return FamilyBalance(
         balance_cents=balance, due_now_cents=due_now, unapplied_credit_cents=unapplied, aging=aging
     )

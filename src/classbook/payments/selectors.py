@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Sum
+from django.db.models import Count, F, Sum
 
 from classbook.ledger.models import LedgerEntry
 from classbook.payments.models import (
@@ -40,6 +40,12 @@ def saved_cards(family) -> list[SavedCard]:
     return list(SavedCard.objects.filter(family=family, removed_at__isnull=True))
 
 
+# The HTML report lists payments one by one up to this many; above it, a month at a big
+# account (thousands of autopay payments) shows the deposits by day, type and location,
+# and the CSV has every payment (docs/decisions.md, "Office pages on a big account").
+DEPOSIT_DETAIL_LIMIT = 500
+
+
 @dataclass(frozen=True)
 class DepositLine:
     day: date
@@ -48,38 +54,124 @@ class DepositLine:
     location: str
     count: int
     total_cents: int
-    payments: list[LedgerEntry]
+    payments: list[LedgerEntry]  # empty when the report does not list payments
 
 
-def deposit_report(
-    *, start: date, end: date, location_ids: set[int] | None = None
-) -> list[DepositLine]:
-    """Payments (less refunds) grouped by deposit day, payment type and location."""
-    entries = (
-        LedgerEntry.objects.filter(kind__in=["payment", "refund"], entry_date__range=(start, end))
-        .select_related("family", "location")
-        .order_by("entry_date", "subtype", "id")
+@dataclass(frozen=True)
+class DepositReport:
+    lines: list[DepositLine]
+    payment_count: int
+    listed: bool  # every payment is in its line's ``payments``
+
+
+def _deposit_entries(start: date, end: date, location_ids: set[int] | None):
+    entries = LedgerEntry.objects.filter(
+        kind__in=["payment", "refund"], entry_date__range=(start, end)
     )
     if location_ids is not None:
         entries = entries.filter(location_id__in=location_ids)
-    groups: dict[tuple, list[LedgerEntry]] = defaultdict(list)
-    for entry in entries:
-        groups[
-            (entry.entry_date, entry.subtype, entry.location.name if entry.location else "—")
-        ].append(entry)
+    return entries
+
+
+def deposit_report(
+    *,
+    start: date,
+    end: date,
+    location_ids: set[int] | None = None,
+    detail_limit: int | None = None,
+) -> DepositReport:
+    """Payments (less refunds) grouped by deposit day, payment type and location: the
+    groups are summed by the database; the payments themselves are read (one more query)
+    only when there are at most ``detail_limit`` (``DEPOSIT_DETAIL_LIMIT``)."""
+    if detail_limit is None:
+        detail_limit = DEPOSIT_DETAIL_LIMIT
+    entries = _deposit_entries(start, end, location_ids)
+    sums = (
+        entries.values("entry_date", "subtype", "location__name")
+        .annotate(count=Count("id"), signed=Sum(F("amount_cents") * F("direction")))
+        .order_by()
+    )
+    groups = {
+        (row["entry_date"], row["subtype"], row["location__name"] or "—"): row for row in sums
+    }
+    payment_count = sum(row["count"] for row in groups.values())
+    listed = payment_count <= detail_limit
+    payments: dict[tuple, list[LedgerEntry]] = defaultdict(list)
+    if listed:
+        for entry in entries.select_related("family", "location").order_by(
+            "entry_date", "subtype", "id"
+        ):
+            location = entry.location.name if entry.location else "—"
+            payments[(entry.entry_date, entry.subtype, location)].append(entry)
     methods = dict(LedgerEntry.PaymentMethod.choices)
-    return [
+    lines = [
         DepositLine(
             day=day,
             method=method,
             method_label=methods.get(method, method),
             location=location,
-            count=len(items),
-            total_cents=sum(-e.signed_cents for e in items),
-            payments=items,
+            count=row["count"],
+            total_cents=-row["signed"],
+            payments=payments.get((day, method, location), []),
         )
-        for (day, method, location), items in sorted(groups.items())
+        for (day, method, location), row in sorted(groups.items())
     ]
+    return DepositReport(lines=lines, payment_count=payment_count, listed=listed)
+
+
+@dataclass(frozen=True)
+class DepositRow:
+    day: date
+    method: str
+    method_label: str
+    location: str
+    family: str
+    entry: str
+    reference: str
+    amount_cents: int  # a refund is negative
+
+
+def deposit_rows(
+    *, start: date, end: date, location_ids: set[int] | None = None
+) -> list[DepositRow]:
+    """Every payment and refund of the report, in its order (day, type, location), as
+    plain values: the CSV of a month at a big account has thousands of rows."""
+    methods = dict(LedgerEntry.PaymentMethod.choices)
+    kinds = dict(LedgerEntry.Kind.choices)
+    values = (
+        _deposit_entries(start, end, location_ids)
+        .order_by("entry_date", "subtype", "id")
+        .values_list(
+            "entry_date",
+            "subtype",
+            "location__name",
+            "family__name",
+            "kind",
+            "description",
+            "reference",
+            "direction",
+            "amount_cents",
+        )
+    )
+    rows = [
+        DepositRow(
+            day=day,
+            method=method,
+            method_label=methods.get(method, method),
+            location=location or "—",
+            family=f"{family} family",  # as str(Family)
+            entry=f"{kinds.get(kind, kind)}: {description}",
+            reference=reference,
+            amount_cents=-direction * amount,
+        )
+        for day, method, location, family, kind, description, reference, direction, amount in (
+            values
+        )
+    ]
+    # The report's order: by location too within a day and type (a stable sort keeps the
+    # ids in order within each group).
+    rows.sort(key=lambda r: (r.day, r.method, r.location))
+    return rows
 
 
 def ledger_totals_by_day(start: date, end: date, method: str = "card") -> dict[date, int]:

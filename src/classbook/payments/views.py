@@ -561,25 +561,28 @@ def issue_review(request, reconciliation_issue_id: int):
 # --- the Bank Deposit Report ----------------------------------------------------------------
 
 
-def _deposit_report(request):
-    """(form, start, end, lines) for this person's locations."""
+def _deposit_window(request):
+    """(form, start, end, location ids) for this person's locations."""
     form, start, end = _window(DepositReportForm, request, locations=locations_for(request.user))
     allowed = allowed_location_ids(request.user)
     chosen = form.cleaned_data.get("location") if form.is_bound and form.is_valid() else None
-    location_ids = {chosen.pk} if chosen else allowed
-    lines = selectors.deposit_report(start=start, end=end, location_ids=location_ids)
-    return form, start, end, lines
+    return form, start, end, {chosen.pk} if chosen else allowed
 
 
-def _deposit_totals(lines):
+def _deposit_totals(report: selectors.DepositReport, request) -> dict:
     days: dict = {}
-    for line in lines:
+    for line in report.lines:
         day = days.setdefault(line.day, {"day": line.day, "lines": [], "total_cents": 0})
         day["lines"].append(line)
         day["total_cents"] += line.total_cents
+    if not report.listed:  # each day links to that day alone, where its payments may fit
+        for day in days.values():
+            query = request.GET.copy()
+            query["start"] = query["end"] = day["day"].isoformat()
+            day["query"] = query.urlencode()
     by_method: dict[str, dict] = {}
     by_location: dict[str, int] = {}
-    for line in lines:
+    for line in report.lines:
         entry = by_method.setdefault(line.method, {"label": line.method_label, "cents": 0})
         entry["cents"] += line.total_cents
         by_location[line.location] = by_location.get(line.location, 0) + line.total_cents
@@ -587,13 +590,16 @@ def _deposit_totals(lines):
         "days": list(days.values()),
         "by_method": sorted(by_method.values(), key=lambda m: m["label"]),
         "by_location": sorted(by_location.items()),
-        "total_cents": sum(line.total_cents for line in lines),
+        "total_cents": sum(line.total_cents for line in report.lines),
+        "listed": report.listed,
+        "payment_count": report.payment_count,
     }
 
 
 @office_view(perms.VIEW_REPORTS)
 def deposits(request):
-    form, start, end, lines = _deposit_report(request)
+    form, start, end, location_ids = _deposit_window(request)
+    report = selectors.deposit_report(start=start, end=end, location_ids=location_ids)
     return render(
         request,
         "payments/deposits.html",
@@ -601,7 +607,7 @@ def deposits(request):
             "form": form,
             "start": start,
             "end": end,
-            "report": _deposit_totals(lines),
+            "report": _deposit_totals(report, request),
             "can_export": has_permission(request.user, perms.EXPORT_DATA),
             "query": request.GET.urlencode(),
         },
@@ -612,25 +618,24 @@ def deposits(request):
 @office_view(perms.EXPORT_DATA)
 def deposits_csv(request):
     """The report as CSV, built completely inside the account (no lazy streaming)."""
-    _, start, end, lines = _deposit_report(request)
+    _, start, end, location_ids = _deposit_window(request)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(
         ["Deposit day", "Payment type", "Location", "Family", "Entry", "Reference", "Amount"]
     )
-    for line in lines:
-        for entry in line.payments:
-            writer.writerow(
-                [
-                    line.day.isoformat(),
-                    line.method_label,
-                    line.location,
-                    str(entry.family),
-                    f"{entry.get_kind_display()}: {entry.description}",
-                    entry.reference,
-                    f"{-entry.signed_cents / 100:.2f}",
-                ]
-            )
+    writer.writerows(
+        [
+            row.day.isoformat(),
+            row.method_label,
+            row.location,
+            row.family,
+            row.entry,
+            row.reference,
+            f"{row.amount_cents / 100:.2f}",
+        ]
+        for row in selectors.deposit_rows(start=start, end=end, location_ids=location_ids)
+    )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="deposits-{start}-to-{end}.csv"'
     return response
