@@ -55,11 +55,11 @@ def test_the_rush_sells_seats_over_http_and_keeps_the_invariants(tmp_path):
         "--scenario",
         "rush",
         "--families",
-        "60",
+        "150",
         "--rush-users",
         "3",
         "--rush-parents",
-        "20",
+        "80",  # more than 3 parents can get through in 7 s on a quiet machine
         "--rush-classes",
         "10",
         "--rush-warmup",

@@ -71,28 +71,29 @@ def run_loadgen(
     *, host: str, out: Path, users: int, warmup: float, duration: float, seed: int, extra=()
 ) -> subprocess.Popen:
     """Start the load generator (its own process); the caller waits for it."""
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "classbook.bench.loadgen",
-            "--host",
-            host,
-            "--users",
-            str(users),
-            "--warmup",
-            str(warmup),
-            "--duration",
-            str(duration),
-            "--seed",
-            str(seed),
-            "--out",
-            str(out),
-            *extra,
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=open(out.with_suffix(".log"), "wb"),
-    )
+    with out.with_suffix(".log").open("wb") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "classbook.bench.loadgen",
+                "--host",
+                host,
+                "--users",
+                str(users),
+                "--warmup",
+                str(warmup),
+                "--duration",
+                str(duration),
+                "--seed",
+                str(seed),
+                "--out",
+                str(out),
+                *extra,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 def bare_view(

@@ -18,10 +18,10 @@ from pathlib import Path
 
 
 def spawn(name: str, argv: list[str], env: dict, log_dir: Path) -> subprocess.Popen:
-    log = open(log_dir / f"{name}.log", "ab")  # noqa: SIM115  (closed with the process)
-    return subprocess.Popen(
-        argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
+    with (log_dir / f"{name}.log").open("ab") as log:  # the child keeps its own descriptor
+        return subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 def wait_http(url: str, timeout: float, accept_statuses=(200,)) -> bool:
