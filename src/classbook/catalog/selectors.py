@@ -366,7 +366,12 @@ def week_schedule(
     week_end = week_start + timedelta(days=6)
     meetings = (
         Meeting.objects.filter(date__gte=week_start, date__lte=week_end)
-        .select_related("klass__program", "klass__room", "klass__location")
+        .select_related("klass__room", "klass__location")
+        .only(  # what the calendar shows: a big account's week has hundreds of meetings
+            *("account_id", "klass_id", "date", "starts_at", "ends_at"),
+            *(f"klass__{f}" for f in ("account_id", "name", "color", "start_time", "end_time")),
+            *("klass__location__name", "klass__location__timezone", "klass__room__name"),
+        )
         .order_by("starts_at")
     )
     meetings = _limit(meetings, allowed, "klass__location_id")
