@@ -47,13 +47,14 @@ def test_every_scenario_runs_on_sqlite_and_reports_rows(tmp_path):
 
 @pytest.mark.postgres
 @pytest.mark.skipif(not ON_POSTGRES, reason="the rush needs PostgreSQL")
-def test_the_rush_sells_seats_over_http_and_keeps_the_invariants(tmp_path):
+def test_every_scenario_runs_on_postgresql_and_the_rush_keeps_the_invariants(tmp_path):
+    # All scenarios in one run, as ./scripts/bench does: they share the account.
     report = _bench(
         tmp_path,
         "--database",
         "postgresql",
-        "--scenario",
-        "rush",
+        "--repeat",
+        "1",
         "--families",
         "150",
         "--rush-users",
@@ -67,7 +68,9 @@ def test_the_rush_sells_seats_over_http_and_keeps_the_invariants(tmp_path):
         "--rush-duration",
         "6",
     )
-    details = report["runs"][0]["details"]["rush"]
+    (run,) = report["runs"]
+    assert _groups(run) == set(load_scenarios())
+    details = run["details"]["rush"]
     assert details["bare_view"]["requests_per_s"] > 0 and details["pgbench"]["tps"] > 0
     (level,) = details["levels"]
     checks = level["checks"]

@@ -16,6 +16,7 @@ from datetime import date, time, timedelta
 POPULAR_CLASSES = 40
 SEATS_PER_CLASS = 50
 PARENT_PASSWORD = "Rush-Parent-2026"
+TUITION_RULE = "Registration day tuition"
 
 
 @dataclass
@@ -31,20 +32,27 @@ def _next_month(today: date) -> date:
 
 
 def build_catalog(*, classes: int, seed: int) -> None:
-    """Locations, the demo catalog, monthly tuition, the portal open for registration."""
+    """Locations, the demo catalog, monthly tuition, the portal open for registration.
+
+    When an earlier scenario of the same run built a catalog (``office_pages`` does),
+    it is kept: the rush sells its own waves of classes either way.
+    """
     from classbook.accounts.models import Location
     from classbook.accounts.services import location_save
     from classbook.billing import services as billing
-    from classbook.catalog.models import Program
+    from classbook.billing.models import TuitionAssignment
+    from classbook.catalog.models import Class, Program
     from classbook.demo.catalog import generate_catalog
     from classbook.portal.services import portal_settings_update
 
-    for name in ("Riverside", "Northgate"):
-        if not Location.objects.filter(name=name).exists():
-            location_save(name=name, timezone="America/Chicago")
-    generate_catalog(seed=seed, classes=classes)
-    rule = billing.tuition_rule_save(name="Monthly tuition", kind="monthly", amount_cents=8500)
-    for program in Program.objects.all():
+    if not Class.objects.exists():
+        for name in ("Riverside", "Northgate"):
+            if not Location.objects.filter(name=name).exists():
+                location_save(name=name, timezone="America/Chicago")
+        generate_catalog(seed=seed, classes=classes)
+    rule = billing.tuition_rule_save(name=TUITION_RULE, kind="monthly", amount_cents=8500)
+    priced = set(TuitionAssignment.objects.values_list("program_id", flat=True))
+    for program in Program.objects.exclude(pk__in=priced):
         billing.tuition_assign(rule=rule, program=program)
     portal_settings_update(mode="active", allow_pay_later=False)
 
@@ -68,7 +76,7 @@ def popular_wave(*, number: int, users: int, today: date) -> Wave:
     from classbook.catalog import services as catalog
 
     program = catalog.program_save(name=f"Registration day, wave {number} ({users} parents)")
-    billing.tuition_assign(rule=TuitionRule.objects.get(name="Monthly tuition"), program=program)
+    billing.tuition_assign(rule=TuitionRule.objects.get(name=TUITION_RULE), program=program)
     locations = list(Location.objects.order_by("pk"))
     start = _next_month(today)
     class_ids = [
