@@ -69,7 +69,9 @@ class Sampler:
     def __enter__(self) -> Sampler:
         self._started = time.perf_counter()
         self._machine = psutil.cpu_times()
+        self._opening = True
         self._sample()
+        self._opening = False
         self._thread.start()
         return self
 
@@ -102,8 +104,9 @@ class Sampler:
                     continue
                 key = (name, proc.pid)
                 cpu = times.user + times.system
-                # A process born during the window counts from zero, not from its first sample.
-                self._first.setdefault(key, cpu if not self._last else 0.0)
+                # A process already running counts from the first sample; one born during
+                # the window (the load generator's own start) counts from zero.
+                self._first.setdefault(key, cpu if self._opening else 0.0)
                 self._last[key] = cpu
                 peaks = self.usage[name].peak_rss
                 peaks[label] = max(peaks.get(label, 0), rss)
