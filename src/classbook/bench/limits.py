@@ -93,6 +93,7 @@ def run_loadgen(
             ],
             stdout=subprocess.DEVNULL,
             stderr=log,
+            start_new_session=True,  # core.processes.stop stops it with its group
         )
 
 
@@ -105,7 +106,8 @@ def bare_view(
     port = free_port()
     env = {**os.environ}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    web = spawn(
+    started = {}
+    started["bare-web"] = spawn(
         "bare-web",
         gunicorn_command(
             app="classbook.bench.bare:application",
@@ -121,7 +123,7 @@ def bare_view(
         if not wait_http(f"{host}/", 30):
             raise RuntimeError(f"the bare view did not start; see {workdir / 'bare-web.log'}")
         out = workdir / "bare.json"
-        loadgen = run_loadgen(
+        loadgen = started["load generator"] = run_loadgen(
             host=host,
             out=out,
             users=users,
@@ -134,6 +136,6 @@ def bare_view(
             raise RuntimeError(f"load generator failed; see {out.with_suffix('.log')}")
         result = json.loads(out.read_text())
     finally:
-        stop({"bare-web": web})
+        stop(started)
     result["requests_per_s"] = len(result["samples_ms"].get("bare view", [])) / result["duration_s"]
     return result

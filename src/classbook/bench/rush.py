@@ -289,6 +289,7 @@ def run(ctx: BenchContext) -> list[Row]:
                     seed=ctx.seed,
                     extra=["--parents", str(parents_file)],
                 )
+                processes["load generator"] = loadgen  # stopped with the rest on failure
                 groups = {
                     "web": children_of(processes["web"].pid),
                     "PostgreSQL": postgres_for(database),
