@@ -46,7 +46,31 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
     if _app_credentials:
         with django_db_blocker.unblock():
+            _end_stray_sessions()
             use_credentials("default", settings.CLASSBOOK_DATABASE_OWNER)
+
+
+def _end_stray_sessions(timeout: float = 10.0) -> None:
+    """End the app role's other sessions on the test database before it is dropped.
+
+    A worker process a test killed, or a thread's connection, can outlive its test by a
+    moment; DROP DATABASE at teardown then fails ("being accessed by other users") and
+    leaves the database behind.
+    """
+    import time
+
+    others = (
+        "FROM pg_stat_activity WHERE datname = current_database()"
+        " AND pid <> pg_backend_pid() AND usename = current_user"
+    )
+    deadline = time.monotonic() + timeout
+    with connections["default"].cursor() as cursor:
+        cursor.execute(f"SELECT pg_terminate_backend(pid) {others}")
+        while time.monotonic() < deadline:
+            cursor.execute(f"SELECT count(*) {others}")
+            if cursor.fetchone()[0] == 0:
+                return
+            time.sleep(0.1)
 
 
 def make_account(slug: str, name: str) -> Account:
