@@ -121,6 +121,17 @@ def measure(row: Row) -> Iterator[None]:
     row.queries.append(len(captured.captured_queries))
 
 
+def postgres_admin(url: str):
+    """An autocommit connection to the server's ``postgres`` database with the role and
+    address of ``url``: for making and dropping the benchmarks' scratch databases."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    parts = urlsplit(url)
+    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
+
+
 def analyze_tables() -> None:
     """Fresh planner statistics after building data, as autovacuum would have made by the
     time a real account got this big. ANALYZE needs the tables' owner: run as the app
@@ -176,5 +187,6 @@ __all__ = [
     "load_scenarios",
     "measure",
     "percentile",
+    "postgres_admin",
     "scenario",
 ]

@@ -26,6 +26,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from classbook.bench import postgres_admin
+
 BENCH_SLUG = "bench"
 BENCH_PASSWORD = "Bench-Password-2026"
 RUSH_OPTIONS = ["rush_users", "rush_warmup", "rush_duration", "rush_parents", "rush_classes"]
@@ -70,13 +72,6 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(parts._replace(path="/" + name))
 
 
-def _postgres_admin(owner_url: str):
-    import psycopg
-
-    parts = urlsplit(owner_url)
-    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
-
-
 def _child_env(backend: str, tmp: str) -> tuple[dict, str | None]:
     env = {
         **os.environ,
@@ -96,7 +91,7 @@ def _child_env(backend: str, tmp: str) -> tuple[dict, str | None]:
     app_url = os.environ["CLASSBOOK_DATABASE_URL"]
     owner_url = os.environ.get("CLASSBOOK_DATABASE_OWNER_URL") or app_url
     name = f"classbook_bench_{os.getpid()}"
-    with _postgres_admin(owner_url) as admin:
+    with postgres_admin(owner_url) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     env["CLASSBOOK_DATABASE_URL"] = _with_database(app_url, name)
     if os.environ.get("CLASSBOOK_DATABASE_OWNER_URL"):
@@ -108,7 +103,7 @@ def _drop_postgres(name: str) -> None:
     owner_url = (
         os.environ.get("CLASSBOOK_DATABASE_OWNER_URL") or os.environ["CLASSBOOK_DATABASE_URL"]
     )
-    with _postgres_admin(owner_url) as admin:
+    with postgres_admin(owner_url) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 

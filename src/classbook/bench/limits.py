@@ -13,8 +13,9 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
+from classbook.bench import postgres_admin
 from classbook.cli import gunicorn_command
 from classbook.core.processes import free_port, spawn, stop, wait_http
 
@@ -24,8 +25,6 @@ PGBENCH_SCALE = 10
 
 def pgbench_tps(*, admin_url: str, seconds: int) -> dict:
     """TPC-B-like transactions per second with 8 clients (``pgbench -c 8 -j 2``)."""
-    import psycopg
-
     parts = urlsplit(admin_url)
     name = f"classbook_pgbench_{os.getpid()}"
     base = [
@@ -36,8 +35,7 @@ def pgbench_tps(*, admin_url: str, seconds: int) -> dict:
         "-U",
         parts.username or "postgres",
     ]
-    maintenance = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(maintenance, autocommit=True) as admin:
+    with postgres_admin(admin_url) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
     try:
         subprocess.run(
@@ -52,7 +50,7 @@ def pgbench_tps(*, admin_url: str, seconds: int) -> dict:
             text=True,
         ).stdout
     finally:
-        with psycopg.connect(maintenance, autocommit=True) as admin:
+        with postgres_admin(admin_url) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     tps = re.search(r"tps = ([\d.]+)", out)
     latency = re.search(r"latency average = ([\d.]+) ms", out)
