@@ -7,7 +7,6 @@ On PostgreSQL the test database is created and migrated as the owner role, and t
 then run as the app role, so row-level security binds every test as it binds production.
 """
 
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from django.db import connections
 from classbook.accounts.models import Account, Location, User
 from classbook.accounts.services import account_create, location_save
 from classbook.core.dbroles import use_credentials
+from classbook.core.processes import free_port
 from classbook.core.tenancy import activate_account
 from classbook.staff.models import UserGroup
 from classbook.staff.services import staff_create
@@ -155,12 +155,6 @@ def pytest_sessionstart(session):
 
 
 # --- the localstripe gateway sandbox, started for real on 127.0.0.1 ---------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

@@ -46,6 +46,7 @@ from unittest import mock
 
 from django.db import OperationalError, connections
 
+from classbook.core.processes import free_port
 from classbook.core.tasks import tenant_task
 from classbook.ledger.models import CREDIT, DEBIT, Allocation, LedgerEntry
 from classbook.ledger.selectors import family_balance
@@ -124,12 +125,6 @@ def require(condition: object, message: str = "") -> None:
 
 
 # --- the gateway sandbox and the proxy ----------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until(predicate: Callable[[], bool], *, timeout: float = BOUND, what: str) -> None:
