@@ -35,12 +35,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 SERVICES = "classbook.payments.services"
 
 
-@pytest.fixture(scope="module")
-def bench():
-    with faults.bench_started() as bench:
-        yield bench
-
-
 @pytest.fixture
 def family(bench, account_a):
     if not is_postgres():

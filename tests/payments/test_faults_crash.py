@@ -9,18 +9,14 @@ reconciliation and the four properties.
 """
 
 import uuid
-from datetime import date
 
 import pytest
 from django_tasks import TaskResultStatus
 
-from classbook.core.tenancy import activate_account
-from classbook.ledger import services as ledger
 from classbook.ledger.models import LedgerEntry
 from classbook.payments import services
 from classbook.payments.models import GatewayRefundRecord, PaymentAttempt
 from tests.conftest import is_postgres
-from tests.ledger.helpers import make_family
 from tests.payments import faults
 from tests.payments.faults import (
     INTENT_CREATE,
@@ -36,28 +32,6 @@ from tests.payments.faults import (
 )
 
 _REFUND = "classbook.payments.stripe_gateway.StripeGateway.refund"
-
-
-@pytest.fixture(scope="module")
-def bench():
-    with faults.bench_started() as bench:
-        yield bench
-
-
-@pytest.fixture
-def family(bench, account_a):
-    bench.wipe()
-    with activate_account(account_a):
-        bench.configure()
-        family = make_family("Garcia")
-        ledger.charge_post(
-            family=family,
-            charge_type="tuition",
-            amount_cents=8000,
-            description="January tuition",
-            entry_date=date(2027, 1, 1),
-        )
-        yield family
 
 
 def payments() -> int:

@@ -6,17 +6,12 @@ but never saved"); on SQLite the statement raises ``OperationalError`` as psycop
 After each cut: what the person would do next, one reconciliation, the four properties.
 """
 
-from datetime import date
-
 import pytest
 from django.db import OperationalError
 
-from classbook.core.tenancy import activate_account
-from classbook.ledger import services as ledger
 from classbook.ledger.models import LedgerEntry
 from classbook.payments import services
 from classbook.payments.models import GatewayRefundRecord, PaymentAttempt
-from tests.ledger.helpers import make_family
 from tests.payments import faults
 from tests.payments.faults import (
     INTENT_CONFIRM,
@@ -34,28 +29,6 @@ from tests.payments.faults import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ATTEMPT_INSERT = r'^INSERT INTO "payments_paymentattempt"'
-
-
-@pytest.fixture(scope="module")
-def bench():
-    with faults.bench_started() as bench:
-        yield bench
-
-
-@pytest.fixture
-def family(bench, account_a):
-    bench.wipe()
-    with activate_account(account_a):
-        bench.configure()
-        family = make_family("Garcia")
-        ledger.charge_post(
-            family=family,
-            charge_type="tuition",
-            amount_cents=8000,
-            description="January tuition",
-            entry_date=date(2027, 1, 1),
-        )
-        yield family
 
 
 def payments() -> int:

@@ -5,17 +5,13 @@ the worker would do next (retry the same form, open a second tab, refund again),
 reconciliation and checks the four properties of issue 7 against the gateway's own lists.
 """
 
-from datetime import date
-
 import pytest
 
 from classbook.core.errors import ValidationFailed
-from classbook.core.tenancy import activate_account
 from classbook.ledger import services as ledger
 from classbook.ledger.models import LedgerEntry
 from classbook.payments import services
 from classbook.payments.models import GatewayRefundRecord, PaymentAttempt
-from tests.ledger.helpers import make_family
 from tests.payments import faults
 from tests.payments.faults import (
     INTENT_CONFIRM,
@@ -27,28 +23,6 @@ from tests.payments.faults import (
     require,
     take,
 )
-
-
-@pytest.fixture(scope="module")
-def bench():
-    with faults.bench_started() as bench:
-        yield bench
-
-
-@pytest.fixture
-def family(bench, account_a):
-    bench.wipe()
-    with activate_account(account_a):
-        bench.configure()
-        family = make_family("Garcia")
-        ledger.charge_post(
-            family=family,
-            charge_type="tuition",
-            amount_cents=8000,
-            description="January tuition",
-            entry_date=date(2027, 1, 1),
-        )
-        yield family
 
 
 def payments():

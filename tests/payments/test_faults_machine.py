@@ -300,12 +300,6 @@ class PaymentFaults(RuleBasedStateMachine):
         TALLY["steps"] += len(self.log.ops) - 2
 
 
-@pytest.fixture(scope="module")
-def bench():
-    with faults.bench_started() as bench:
-        yield bench
-
-
 def test_payments_stay_exactly_once_under_any_mix_of_faults(bench, account_a):
     with activate_account(account_a):
         bench.configure()

@@ -2,17 +2,12 @@
 or never — through the real receiver (``payments.webhooks.webhook_receive``) with signed
 events, after the gateway's response to the request was lost on the way."""
 
-from datetime import date
-
 import pytest
 from django.db import OperationalError
 
-from classbook.core.tenancy import activate_account
-from classbook.ledger import services as ledger
 from classbook.ledger.models import LedgerEntry
 from classbook.payments import services
 from classbook.payments.models import ReconciliationIssue
-from tests.ledger.helpers import make_family
 from tests.payments import faults
 from tests.payments.faults import (
     INTENT_CONFIRM,
@@ -27,28 +22,6 @@ from tests.payments.faults import (
 )
 
 webhooks = pytest.importorskip("classbook.payments.webhooks")
-
-
-@pytest.fixture(scope="module")
-def bench():
-    with faults.bench_started() as bench:
-        yield bench
-
-
-@pytest.fixture
-def family(bench, account_a):
-    bench.wipe()
-    with activate_account(account_a):
-        bench.configure()
-        family = make_family("Garcia")
-        ledger.charge_post(
-            family=family,
-            charge_type="tuition",
-            amount_cents=8000,
-            description="January tuition",
-            entry_date=date(2027, 1, 1),
-        )
-        yield family
 
 
 def deliver(payload_and_signature):
